@@ -1,0 +1,33 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from .models import ApiToken, DataSharingRule, Department, User
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ["username", "display_name", "role", "department", "enterprise", "is_active"]
+    list_filter = ["role", "department__kind", "is_active"]
+    search_fields = ["username", "display_name"]
+    autocomplete_fields = ["enterprise"]
+    fieldsets = (
+        *BaseUserAdmin.fieldsets,
+        ("监管平台", {"fields": ("display_name", "role", "department", "enterprise")}),
+    )
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "jurisdiction"]
+    list_filter = ["kind"]
+
+
+@admin.register(DataSharingRule)
+class DataSharingRuleAdmin(admin.ModelAdmin):
+    list_display = ["department_kind", "resource", "purpose", "legal_basis", "active"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["prefix", "user", "name", "created_at", "last_used_at", "expires_at", "revoked"]
+    readonly_fields = ["prefix", "key_hash", "last_used_at"]

@@ -1,0 +1,132 @@
+"""Users, departments, roles, API tokens and the cross-department data-sharing rules."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils import timezone
+
+
+class Department(models.Model):
+    class Kind(models.TextChoices):
+        HOUSING = "housing", "住房和城乡建设"
+        HR = "hr", "人力资源和社会保障"
+        ENVIRONMENT = "environment", "生态环境"
+        POLICE = "police", "公安"
+        URBAN = "urban", "城市管理"
+        EMERGENCY = "emergency", "应急管理"
+
+    name = models.CharField("名称", max_length=100, unique=True)
+    kind = models.CharField("部门类别", max_length=20, choices=Kind.choices)
+    jurisdiction = models.ForeignKey("core.Jurisdiction", on_delete=models.PROTECT, verbose_name="辖区")
+
+    class Meta:
+        ordering = ["jurisdiction__code", "kind"]
+        verbose_name = verbose_name_plural = "部门"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    class Role(models.TextChoices):
+        BUREAU_ADMIN = "bureau_admin", "市住建局管理员"
+        DISTRICT_REGULATOR = "district_regulator", "区县监管人员"
+        INSPECTOR = "inspector", "监督检查员"
+        DEPT_OFFICER = "dept_officer", "其他部门工作人员"
+        ENTERPRISE_USER = "enterprise_user", "企业用户"
+
+    role = models.CharField("角色", max_length=30, choices=Role.choices, default=Role.ENTERPRISE_USER)
+    department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="users", verbose_name="部门"
+    )
+    enterprise = models.ForeignKey(
+        "registry.Enterprise",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+        verbose_name="所属企业",
+    )
+    display_name = models.CharField("姓名", max_length=50, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "用户"
+        constraints = [
+            models.CheckConstraint(
+                name="enterprise_user_has_enterprise",
+                condition=~models.Q(role="enterprise_user") | models.Q(enterprise__isnull=False),
+            ),
+        ]
+
+    def get_full_name(self) -> str:
+        return self.display_name or super().get_full_name() or self.username
+
+    @property
+    def jurisdiction(self):
+        return self.department.jurisdiction if self.department_id else None
+
+    @property
+    def is_regulator(self) -> bool:
+        """Housing-bureau staff who act on projects (bureau, district, inspectors)."""
+        return self.role in {self.Role.BUREAU_ADMIN, self.Role.DISTRICT_REGULATOR, self.Role.INSPECTOR}
+
+
+class ApiToken(models.Model):
+    """A bearer token for machine clients. Only a hash is stored; the key is shown once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField("用途", max_length=100)
+    prefix = models.CharField(max_length=8, db_index=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "API令牌"
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.name})"
+
+    @staticmethod
+    def hash_key(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, user: User, name: str, expires_at=None) -> tuple[ApiToken, str]:
+        key = "jg_" + secrets.token_urlsafe(32)
+        token = cls.objects.create(
+            user=user, name=name, prefix=key[3:11], key_hash=cls.hash_key(key), expires_at=expires_at
+        )
+        return token, key
+
+    @property
+    def is_active(self) -> bool:
+        return not self.revoked and (self.expires_at is None or self.expires_at > timezone.now())
+
+
+class DataSharingRule(models.Model):
+    """What another department may read, and on which legal basis. No rule, no access."""
+
+    class Resource(models.TextChoices):
+        PROJECT_BASIC = "project_basic", "项目基本信息"
+        PROJECT_PARTICIPANTS = "project_participants", "参建单位及关键岗位人员"
+        PROJECT_DOCUMENTS = "project_documents", "项目文件"
+
+    department_kind = models.CharField("部门类别", max_length=20, choices=Department.Kind.choices)
+    resource = models.CharField("数据项", max_length=40, choices=Resource.choices)
+    purpose = models.CharField("用途", max_length=200)
+    legal_basis = models.CharField("依据", max_length=200)
+    active = models.BooleanField("生效", default=True)
+
+    class Meta:
+        unique_together = [("department_kind", "resource")]
+        verbose_name = verbose_name_plural = "数据共享规则"
+
+    def __str__(self) -> str:
+        return f"{self.get_department_kind_display()} → {self.get_resource_display()}"

@@ -1,0 +1,40 @@
+"""Login throttling on the cache (Redis in production): failures counted per username and per client IP.
+
+Small on purpose: it guards both the login page and the API token endpoint with the same keys, which
+django-axes' per-backend hooks would split in two.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.cache import cache
+
+
+def _keys(username: str, ip: str | None) -> list[str]:
+    keys = [f"login-fail:user:{username.strip().lower()}"]
+    if ip:
+        keys.append(f"login-fail:ip:{ip}")
+    return keys
+
+
+def is_locked(username: str, ip: str | None) -> bool:
+    limit = settings.LOGIN_MAX_FAILURES
+    user_key, *ip_key = _keys(username, ip)
+    if (cache.get(user_key) or 0) >= limit:
+        return True
+    # An IP gets more room: several people may sit behind one office NAT.
+    return bool(ip_key) and (cache.get(ip_key[0]) or 0) >= limit * 4
+
+
+def register_failure(username: str, ip: str | None) -> None:
+    for key in _keys(username, ip):
+        if cache.add(key, 1, settings.LOGIN_FAILURE_WINDOW_SECONDS):
+            continue
+        try:
+            cache.incr(key)
+        except ValueError:
+            cache.set(key, 1, settings.LOGIN_FAILURE_WINDOW_SECONDS)
+
+
+def reset(username: str) -> None:
+    cache.delete(_keys(username, None)[0])

@@ -1,0 +1,92 @@
+"""The REST API: one NinjaAPI, a router per room. OpenAPI at /api/openapi.json, docs at /api/docs."""
+
+
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError
+from ninja.security import APIKeyHeader, HttpBearer, django_auth
+
+from jianguan.accounts.services import LoginLocked, user_for_token
+from jianguan.projects.documents import UploadRejected
+from jianguan.projects.lifecycle import TransitionError
+
+
+class TokenAuth(HttpBearer):
+    """`Authorization: Bearer jg_…` for machine clients (tokens from POST /api/auth/token)."""
+
+    def authenticate(self, request, token):
+        user = user_for_token(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+api = NinjaAPI(
+    title="JianGuan 监管 API",
+    version="1",
+    description="临沂市建设工程监管平台接口。认证：浏览器会话（Cookie + CSRF）或 `Authorization: Bearer <token>`。",
+    auth=[TokenAuth(), django_auth],
+    urls_namespace="api",
+)
+
+
+def _error(request, status: int, code: str, message: str, fields: dict | None = None):
+    body = {"code": code, "detail": message}
+    if fields:
+        body["fields"] = fields
+    return api.create_response(request, body, status=status)
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request, exc: ValidationError):
+    fields = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    return _error(request, 422, "invalid", "；".join(m for ms in fields.values() for m in ms), fields)
+
+
+@api.exception_handler(PermissionDenied)
+def on_permission_denied(request, exc):
+    return _error(request, 403, "forbidden", str(exc) or "无权操作")
+
+
+@api.exception_handler(ObjectDoesNotExist)
+def on_not_found(request, exc):
+    return _error(request, 404, "not_found", "对象不存在或无权查看")
+
+
+@api.exception_handler(TransitionError)
+def on_transition_error(request, exc: TransitionError):
+    status = 403 if exc.code == "forbidden" else 409
+    return _error(request, status, exc.code, exc.message)
+
+
+@api.exception_handler(UploadRejected)
+def on_upload_rejected(request, exc: UploadRejected):
+    return _error(request, 400, "upload_rejected", exc.message)
+
+
+@api.exception_handler(LoginLocked)
+def on_login_locked(request, exc):
+    return _error(request, 429, "locked", "登录失败次数过多，请稍后再试")
+
+
+@api.exception_handler(AuthenticationError)
+def on_unauthenticated(request, exc):
+    return _error(request, 401, "unauthenticated", "请先登录或提供有效的访问令牌")
+
+
+def _mount() -> None:
+    from jianguan.accounts.api import router as accounts_router
+    from jianguan.core.api import router as core_router
+    from jianguan.projects.api import public_router
+    from jianguan.projects.api import router as projects_router
+    from jianguan.registry.api import router as registry_router
+
+    api.add_router("/", accounts_router)
+    api.add_router("/", core_router)
+    api.add_router("/", registry_router)
+    api.add_router("/", projects_router)
+    api.add_router("/public", public_router)
+
+
+_mount()
+__all__ = ["APIKeyHeader", "api"]

@@ -1,0 +1,38 @@
+"""`jianguan demo`: migrate the embedded database, load the Linyi demo data once, print the logins and
+serve the platform at http://127.0.0.1:8000."""
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from jianguan.accounts.models import User
+from jianguan.demo import seed
+
+from .seed_demo import print_logins
+
+
+class Command(BaseCommand):
+    help = "Set up and run the demo: migrations, Linyi demo data, server on 127.0.0.1:8000."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--no-serve", action="store_true", help="set up and exit (for scripts and CI)")
+
+    def handle(self, *args, host, port, no_serve, **options):
+        self.stdout.write("数据库迁移…")
+        call_command("migrate", interactive=False, verbosity=0)
+        if not User.objects.filter(username="admin").exists():
+            self.stdout.write("载入临沂演示数据…")
+            logins = seed.seed(progress=self.stdout.write)
+        else:
+            self.stdout.write("演示数据已存在，跳过载入。")
+            logins = [(u.username, u.get_role_display(), "") for u in User.objects.order_by("id")]
+            logins = [(u, r, "见首次启动时的说明") for u, r, _ in logins if not u.startswith("reg_")]
+        print_logins(self.stdout, logins)
+        if no_serve:
+            return
+        self.stdout.write(self.style.SUCCESS(f"平台已启动：http://{host}:{port}/  （Ctrl+C 停止）"))
+        self.stdout.write("HJ 212 设备网关与 MQTT 接入尚未启用（见 issue #3）。")
+        import uvicorn
+
+        uvicorn.run("jianguan.asgi:application", host=host, port=port, log_level="info", lifespan="off")

@@ -1,0 +1,610 @@
+"""Projects API: thin handlers over jianguan.projects.services / lifecycle / permissions."""
+
+
+import datetime as dt
+from typing import Any
+
+from django.http import FileResponse
+from ninja import File, Form, Query, Router, Schema
+from ninja.files import UploadedFile
+from ninja.pagination import PageNumberPagination, paginate
+from pydantic import Field, field_validator
+
+from jianguan.registry.models import Enterprise, Person
+
+from . import dangerous_works, lifecycle, permissions, services
+from .models import Document, DocumentKind, DocumentVersion, KeyPostRole, ParticipantRole, ProjectType, State
+from .prereview import missing_documents
+from .requirements import filing_requirements
+
+router = Router(tags=["工程项目"])
+public_router = Router(tags=["信息公开"])
+
+
+class ProjectOut(Schema):
+    id: int
+    name: str
+    code: str
+    project_type: str
+    project_type_label: str
+    jurisdiction_code: str
+    jurisdiction_name: str
+    address: str
+    lat: float
+    lon: float
+    floor_area_m2: float | None
+    investment_wan: float | None
+    floors_above: int | None
+    floors_below: int | None
+    height_m: float | None
+    parameters: dict[str, Any]
+    planned_start: dt.date | None
+    planned_end: dt.date | None
+    state: str
+    state_label: str
+    applicant_id: int
+    applicant_name: str
+    permit_number: str
+    updated_at: dt.datetime
+
+    @staticmethod
+    def resolve_project_type_label(obj):
+        return obj.get_project_type_display()
+
+    @staticmethod
+    def resolve_jurisdiction_code(obj):
+        return obj.jurisdiction.code
+
+    @staticmethod
+    def resolve_jurisdiction_name(obj):
+        return obj.jurisdiction.name
+
+    @staticmethod
+    def resolve_state_label(obj):
+        return obj.get_state_display()
+
+    @staticmethod
+    def resolve_applicant_name(obj):
+        return obj.applicant.name
+
+
+class ProjectIn(Schema):
+    name: str = Field(min_length=2, max_length=200)
+    project_type: ProjectType
+    jurisdiction_code: str
+    address: str = Field(min_length=2, max_length=200)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    floor_area_m2: float | None = Field(None, ge=0)
+    investment_wan: float | None = Field(None, ge=0)
+    floors_above: int | None = Field(None, ge=0, le=300)
+    floors_below: int | None = Field(None, ge=0, le=30)
+    height_m: float | None = Field(None, ge=0, le=1000)
+    parameters: dict[str, Any] = {}
+    planned_start: dt.date | None = None
+    planned_end: dt.date | None = None
+
+
+class ProjectPatch(Schema):
+    name: str | None = Field(None, min_length=2, max_length=200)
+    project_type: ProjectType | None = None
+    jurisdiction_code: str | None = None
+    address: str | None = Field(None, min_length=2, max_length=200)
+    lat: float | None = Field(None, ge=-90, le=90)
+    lon: float | None = Field(None, ge=-180, le=180)
+    floor_area_m2: float | None = Field(None, ge=0)
+    investment_wan: float | None = Field(None, ge=0)
+    floors_above: int | None = Field(None, ge=0, le=300)
+    floors_below: int | None = Field(None, ge=0, le=30)
+    height_m: float | None = Field(None, ge=0, le=1000)
+    parameters: dict[str, Any] | None = None
+    planned_start: dt.date | None = None
+    planned_end: dt.date | None = None
+
+
+class ProjectFilter(Schema):
+    q: str = Field("", max_length=100)
+    jurisdiction: str = Field("", max_length=12)
+    project_type: str = Field("", max_length=30)
+    state: str = Field("", max_length=30)
+
+
+class ErrorOut(Schema):
+    code: str
+    detail: str
+    fields: dict[str, list[str]] | None = None
+
+
+def _to_model_data(payload: dict[str, Any]) -> dict[str, Any]:
+    from jianguan.core.models import Jurisdiction
+
+    data = dict(payload)
+    code = data.pop("jurisdiction_code", None)
+    if code is not None:
+        jur = Jurisdiction.objects.filter(code=code).first()
+        if jur is None:
+            from django.core.exceptions import ValidationError
+
+            raise ValidationError({"jurisdiction_code": f"未知区划代码：{code}"})
+        data["jurisdiction_id"] = jur.pk
+    if "project_type" in data and data["project_type"] is not None:
+        data["project_type"] = str(getattr(data["project_type"], "value", data["project_type"]))
+    return data
+
+
+@router.get("/projects", response=list[ProjectOut])
+@paginate(PageNumberPagination, page_size=20)
+def list_projects(request, filters: Query[ProjectFilter]):
+    """Projects this user may see, newest activity first. Filters: q (name/code/address), jurisdiction (code),
+    project_type, state."""
+    return services.search_projects(request.user, **filters.dict())
+
+
+@router.post("/projects", response={201: ProjectOut, 403: ErrorOut, 422: ErrorOut})
+def create_project(request, payload: ProjectIn):
+    """An enterprise user files a new project (state: draft)."""
+    project = services.create_project(request.user, _to_model_data(payload.dict()))
+    return 201, project
+
+
+@router.get("/projects/{project_id}", response={200: ProjectOut, 404: ErrorOut})
+def get_project(request, project_id: int):
+    return services.get_project_for(request.user, project_id)
+
+
+@router.patch("/projects/{project_id}", response={200: ProjectOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
+def patch_project(request, project_id: int, payload: ProjectPatch):
+    project = services.get_project_for(request.user, project_id)
+    data = _to_model_data(payload.dict(exclude_unset=True))
+    return services.update_project(request.user, project, data)
+
+
+# --- participants and key people -------------------------------------------------------------------
+
+
+class ParticipantOut(Schema):
+    id: int
+    role: str
+    role_label: str
+    enterprise_id: int
+    enterprise_name: str
+    enterprise_uscc: str
+
+    @staticmethod
+    def resolve_role_label(obj):
+        return obj.get_role_display()
+
+    @staticmethod
+    def resolve_enterprise_name(obj):
+        return obj.enterprise.name
+
+    @staticmethod
+    def resolve_enterprise_uscc(obj):
+        return obj.enterprise.uscc
+
+
+class ParticipantIn(Schema):
+    enterprise_id: int
+    role: ParticipantRole
+
+
+@router.get("/projects/{project_id}/participants", response=list[ParticipantOut])
+def list_participants(request, project_id: int):
+    project = services.get_project_for(request.user, project_id)
+    return project.participants.select_related("enterprise")
+
+
+@router.post("/projects/{project_id}/participants", response={201: ParticipantOut, 403: ErrorOut, 404: ErrorOut})
+def add_participant(request, project_id: int, payload: ParticipantIn):
+    project = services.get_project_for(request.user, project_id)
+    enterprise = Enterprise.objects.get(pk=payload.enterprise_id)
+    return 201, services.add_participant(request.user, project, enterprise, payload.role.value)
+
+
+@router.delete(
+    "/projects/{project_id}/participants/{participant_id}", response={204: None, 403: ErrorOut, 404: ErrorOut}
+)
+def remove_participant(request, project_id: int, participant_id: int):
+    project = services.get_project_for(request.user, project_id)
+    services.remove_participant(request.user, project.participants.get(pk=participant_id))
+    return 204, None
+
+
+class KeyPersonOut(Schema):
+    id: int
+    role: str
+    role_label: str
+    person_id: int
+    name: str
+    id_number_masked: str
+    employer: str | None
+    certificates: list[str]
+
+    @staticmethod
+    def resolve_role_label(obj):
+        return obj.get_role_display()
+
+    @staticmethod
+    def resolve_name(obj):
+        return obj.person.name
+
+    @staticmethod
+    def resolve_id_number_masked(obj):
+        return obj.person.id_number_masked
+
+    @staticmethod
+    def resolve_employer(obj):
+        return obj.person.employer.name if obj.person.employer_id else None
+
+    @staticmethod
+    def resolve_certificates(obj):
+        return [f"{c}（至{c.valid_until:%Y-%m-%d}）" for c in obj.person.certificates.all()]
+
+
+class KeyPersonIn(Schema):
+    person_id: int
+    role: KeyPostRole
+
+
+@router.get("/projects/{project_id}/key-people", response={200: list[KeyPersonOut], 403: ErrorOut})
+def list_key_people(request, project_id: int):
+    project = services.get_project_for(request.user, project_id)
+    if not permissions.can_see_people(request.user, project):
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied("无权查看关键岗位人员")
+    return project.key_people.select_related("person__employer").prefetch_related("person__certificates")
+
+
+@router.post("/projects/{project_id}/key-people", response={201: KeyPersonOut, 403: ErrorOut, 404: ErrorOut})
+def add_key_person(request, project_id: int, payload: KeyPersonIn):
+    project = services.get_project_for(request.user, project_id)
+    person = Person.objects.get(pk=payload.person_id)
+    return 201, services.add_key_person(request.user, project, person, payload.role.value)
+
+
+# --- requirements, pre-review, lifecycle ------------------------------------------------------------
+
+
+class MatchOut(Schema):
+    rule_id: str
+    category: str
+    level: str
+    description: str
+    source: str
+    triggered_by: list[str]
+
+
+class RequirementOut(Schema):
+    kind: str
+    label: str
+    category: str
+    reason: str
+    satisfied: bool
+
+
+class RequirementsOut(Schema):
+    dangerous_works: list[MatchOut]
+    documents: list[RequirementOut]
+
+
+class ParametersIn(Schema):
+    parameters: dict[str, Any]
+
+
+class MatchResultOut(Schema):
+    matches: list[MatchOut]
+    errors: dict[str, str]
+
+
+@router.post("/requirements/match", response=MatchResultOut, auth=None)
+def match_requirements(request, payload: ParametersIn):
+    """Which 危大工程 items a set of scale parameters triggers (for the filing form's live hints)."""
+    clean, errors = dangerous_works.validate_params(payload.parameters)
+    return {"matches": [m.__dict__ for m in dangerous_works.match(clean)], "errors": errors}
+
+
+@router.get("/projects/{project_id}/requirements", response=RequirementsOut)
+def project_requirements(request, project_id: int):
+    project = services.get_project_for(request.user, project_id)
+    reqs = filing_requirements(project.project_type, project.parameters or {})
+    missing = set(map(id, missing_documents(project, reqs)))
+    return {
+        "dangerous_works": [m.__dict__ for m in dangerous_works.match(project.parameters or {})],
+        "documents": [
+            {
+                "kind": r.kind,
+                "label": r.label,
+                "category": r.category,
+                "reason": r.reason,
+                "satisfied": id(r) not in missing,
+            }
+            for r in reqs
+        ],
+    }
+
+
+class FindingOut(Schema):
+    code: str
+    severity: str
+    message: str
+    subject: str
+
+
+class PreReviewOut(Schema):
+    at: dt.datetime
+    clean: bool
+    findings: list[FindingOut]
+    overridden: bool
+    override_reason: str
+
+
+@router.get("/projects/{project_id}/prereview", response={200: PreReviewOut, 404: ErrorOut})
+def latest_prereview(request, project_id: int):
+    project = services.get_project_for(request.user, project_id)
+    review = project.prereviews.get_queryset().first()
+    if review is None:
+        from django.core.exceptions import ObjectDoesNotExist
+
+        raise ObjectDoesNotExist
+    return {
+        "at": review.at,
+        "clean": review.clean,
+        "findings": review.findings,
+        "overridden": review.overridden_by_id is not None,
+        "override_reason": review.override_reason,
+    }
+
+
+class TransitionOut(Schema):
+    name: str
+    from_state: str
+    to_state: str
+    actor: str | None
+    reason: str
+    at: dt.datetime
+
+    @staticmethod
+    def resolve_actor(obj):
+        return obj.actor.get_full_name() if obj.actor_id else "系统"
+
+
+class AvailableOut(Schema):
+    name: str
+    label: str
+    needs_reason: bool
+    target: str
+
+
+class LifecycleOut(Schema):
+    state: str
+    state_label: str
+    history: list[TransitionOut]
+    available: list[AvailableOut]
+
+
+class TransitionIn(Schema):
+    name: str = Field(max_length=40)
+    reason: str = Field("", max_length=2000)
+
+
+def _lifecycle(request, project):
+    return {
+        "state": project.state,
+        "state_label": project.get_state_display(),
+        "history": project.transitions.select_related("actor"),
+        "available": [
+            {"name": n, "label": r.label, "needs_reason": r.needs_reason, "target": r.target}
+            for n, r in lifecycle.available(request.user, project)
+        ],
+    }
+
+
+@router.get("/projects/{project_id}/transitions", response=LifecycleOut)
+def project_lifecycle(request, project_id: int):
+    return _lifecycle(request, services.get_project_for(request.user, project_id))
+
+
+@router.post(
+    "/projects/{project_id}/transitions",
+    response={200: LifecycleOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+)
+def do_transition(request, project_id: int, payload: TransitionIn):
+    """Take a lifecycle step (submit, approve, return, reject, suspend, ...). Submitting runs the automatic
+    pre-review; the response's state says where the project went."""
+    project = services.get_project_for(request.user, project_id)
+    project = lifecycle.perform(project, payload.name, request.user, payload.reason)
+    return _lifecycle(request, project)
+
+
+# --- documents ----------------------------------------------------------------------------------------
+
+
+class VersionOut(Schema):
+    number: int
+    original_name: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_at: dt.datetime
+    uploaded_by: str | None
+    download_url: str
+
+    @staticmethod
+    def resolve_uploaded_by(obj):
+        return obj.uploaded_by.get_full_name() if obj.uploaded_by_id else None
+
+    @staticmethod
+    def resolve_download_url(obj):
+        return f"/api/documents/{obj.document_id}/versions/{obj.number}/download"
+
+
+class DocumentOut(Schema):
+    id: int
+    kind: str
+    kind_label: str
+    category: str
+    title: str
+    valid_until: dt.date | None
+    versions: list[VersionOut]
+
+    @staticmethod
+    def resolve_kind_label(obj):
+        return obj.get_kind_display()
+
+    @staticmethod
+    def resolve_versions(obj):
+        return list(obj.versions.all())
+
+
+class DocumentIn(Schema):
+    kind: DocumentKind
+    title: str = Field("", max_length=200)
+    category: str = Field("", max_length=50)
+    valid_until: dt.date | None = None
+    note: str = Field("", max_length=200)
+
+    @field_validator("category")
+    @classmethod
+    def strip(cls, v: str) -> str:
+        return v.strip()
+
+
+@router.get("/projects/{project_id}/documents", response=list[DocumentOut])
+def list_documents(request, project_id: int):
+    project = services.get_project_for(request.user, project_id)
+    return project.documents.prefetch_related("versions__uploaded_by")
+
+
+@router.post(
+    "/projects/{project_id}/documents",
+    response={201: DocumentOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+)
+def upload_document(request, project_id: int, payload: Form[DocumentIn], file: File[UploadedFile]):
+    """Upload a typed document (multipart). The content is sniffed; the size is limited; SHA-256 recorded."""
+    project = services.get_project_for(request.user, project_id)
+    version = services.upload_document(
+        request.user,
+        project,
+        kind=payload.kind.value,
+        title=payload.title,
+        category=payload.category,
+        valid_until=payload.valid_until,
+        file_name=file.name or "upload",
+        content=file.read(),
+        note=payload.note,
+    )
+    return 201, version.document
+
+
+@router.post(
+    "/documents/{document_id}/versions",
+    response={201: DocumentOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+)
+def upload_version(request, document_id: int, file: File[UploadedFile], note: Form[str] = ""):
+    """Add a new version of a document; earlier versions are kept unchanged."""
+    document = Document.objects.select_related("project").get(pk=document_id)
+    project = services.get_project_for(request.user, document.project_id)
+    services.upload_document(
+        request.user,
+        project,
+        kind=document.kind,
+        file_name=file.name or "upload",
+        content=file.read(),
+        document=document,
+        note=note,
+    )
+    return 201, document
+
+
+@router.get("/documents/{document_id}/versions/{number}/download", response={200: None, 403: ErrorOut, 404: ErrorOut})
+def download_version(request, document_id: int, number: int):
+    version = DocumentVersion.objects.select_related("document__project").get(document_id=document_id, number=number)
+    services.get_project_for(request.user, version.document.project_id)  # 404 unless readable
+    handle = services.open_version_for_download(request.user, version)
+    return FileResponse(handle, as_attachment=True, filename=version.original_name, content_type=version.content_type)
+
+
+# --- audit --------------------------------------------------------------------------------------------
+
+
+class AuditOut(Schema):
+    at: dt.datetime
+    actor: str
+    action: str
+    action_label: str
+    object_type: str
+    object_label: str
+    changes: dict[str, Any]
+
+    @staticmethod
+    def resolve_actor(obj):
+        return obj.actor_label
+
+    @staticmethod
+    def resolve_action_label(obj):
+        return obj.get_action_display()
+
+
+@router.get("/projects/{project_id}/audit", response=list[AuditOut])
+@paginate(PageNumberPagination, page_size=50)
+def project_audit(request, project_id: int):
+    project = services.get_project_for(request.user, project_id)
+    return services.timeline(project)
+
+
+# --- public portal ------------------------------------------------------------------------------------
+
+
+class PublicParticipantOut(Schema):
+    role_label: str
+    enterprise_name: str
+
+
+class PublicProjectOut(Schema):
+    id: int
+    name: str
+    code: str
+    project_type_label: str
+    jurisdiction_name: str
+    address: str
+    lat: float
+    lon: float
+    state_label: str
+    permit_number: str
+    permitted_at: dt.datetime | None
+    participants: list[PublicParticipantOut]
+
+    @staticmethod
+    def resolve_project_type_label(obj):
+        return obj.get_project_type_display()
+
+    @staticmethod
+    def resolve_jurisdiction_name(obj):
+        return obj.jurisdiction.name
+
+    @staticmethod
+    def resolve_state_label(obj):
+        return obj.get_state_display()
+
+    @staticmethod
+    def resolve_participants(obj):
+        return [
+            {"role_label": p.get_role_display(), "enterprise_name": p.enterprise.name} for p in obj.participants.all()
+        ]
+
+
+@public_router.get("/projects", auth=None, response=list[PublicProjectOut])
+@paginate(PageNumberPagination, page_size=20)
+def public_projects(request, filters: Query[ProjectFilter]):
+    """Permitted projects as published to the public: no personal data."""
+    qs = services.search_projects(None, **filters.dict()).filter(state__in=permissions.PUBLISHED_STATES)
+    return qs.prefetch_related("participants__enterprise")
+
+
+@public_router.get("/projects/{project_id}", auth=None, response={200: PublicProjectOut, 404: ErrorOut})
+def public_project(request, project_id: int):
+    return services.search_projects(None).filter(state__in=permissions.PUBLISHED_STATES).get(pk=project_id)
+
+
+__all__ = ["State", "public_router", "router"]

@@ -1,0 +1,236 @@
+"""Projects, their participants and key people, the lifecycle record, documents and progress reports."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from jianguan.core.models import TimeStamped
+
+
+class ProjectType(models.TextChoices):
+    HOUSING = "housing", "房屋建筑"
+    MUNICIPAL_ROAD = "municipal_road", "市政道路"
+    WATER = "water", "水利水务"
+    TRANSPORT = "transport", "交通工程"
+    INDUSTRIAL_PARK = "industrial_park", "工业园区"
+    PUBLIC_BUILDING = "public_building", "公共建筑"
+    LANDSCAPE = "landscape", "园林绿化"
+
+
+class State(models.TextChoices):
+    DRAFT = "draft", "草稿"
+    SUBMITTED = "submitted", "已提交"
+    PREREVIEW_FAILED = "prereview_failed", "预审待补正"
+    UNDER_REVIEW = "under_review", "审查中"
+    RETURNED = "returned", "退回修改"
+    REJECTED = "rejected", "不予许可"
+    PERMITTED = "permitted", "已发施工许可"
+    UNDER_CONSTRUCTION = "under_construction", "施工中"
+    SUSPENDED = "suspended", "停工"
+    ACCEPTANCE = "acceptance", "竣工验收"
+    ARCHIVED = "archived", "已归档"
+
+
+class ParticipantRole(models.TextChoices):
+    OWNER = "owner", "建设单位"
+    GENERAL_CONTRACTOR = "general_contractor", "施工总承包"
+    SUBCONTRACTOR = "subcontractor", "专业分包"
+    SUPERVISOR = "supervisor", "监理单位"
+    SURVEYOR = "surveyor", "勘察单位"
+    DESIGNER = "designer", "设计单位"
+
+
+class KeyPostRole(models.TextChoices):
+    PROJECT_MANAGER = "project_manager", "项目经理"
+    CHIEF_SUPERVISOR = "chief_supervisor", "总监理工程师"
+    SAFETY_OFFICER = "safety_officer", "专职安全员"
+
+
+class Project(TimeStamped):
+    name = models.CharField("项目名称", max_length=200)
+    code = models.CharField("项目编号", max_length=40, unique=True)
+    project_type = models.CharField("项目类型", max_length=30, choices=ProjectType.choices)
+    jurisdiction = models.ForeignKey(
+        "core.Jurisdiction", on_delete=models.PROTECT, related_name="projects", verbose_name="所属区县"
+    )
+    address = models.CharField("建设地址", max_length=200)
+    lat = models.FloatField("纬度（WGS-84）")
+    lon = models.FloatField("经度（WGS-84）")
+    floor_area_m2 = models.FloatField("建筑面积（m²）", null=True, blank=True)
+    investment_wan = models.FloatField("总投资（万元）", null=True, blank=True)
+    floors_above = models.PositiveIntegerField("地上层数", null=True, blank=True)
+    floors_below = models.PositiveIntegerField("地下层数", null=True, blank=True)
+    height_m = models.FloatField("建筑高度（m）", null=True, blank=True)
+    # 危大工程-relevant scale parameters, keyed as in jianguan.projects.dangerous_works.PARAMETERS.
+    parameters = models.JSONField("规模参数", default=dict, blank=True)
+    planned_start = models.DateField("计划开工日期", null=True, blank=True)
+    planned_end = models.DateField("计划竣工日期", null=True, blank=True)
+    state = models.CharField("状态", max_length=30, choices=State.choices, default=State.DRAFT, db_index=True)
+    applicant = models.ForeignKey(
+        "registry.Enterprise",
+        on_delete=models.PROTECT,
+        related_name="filed_projects",
+        verbose_name="申报单位",
+    )
+    permit_number = models.CharField("施工许可证号", max_length=40, blank=True)
+    permitted_at = models.DateTimeField("许可时间", null=True, blank=True)
+    is_demo = models.BooleanField("演示数据", default=False)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        indexes = [models.Index(fields=["jurisdiction", "state"]), models.Index(fields=["project_type"])]
+        verbose_name = verbose_name_plural = "工程项目"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Participant(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="participants")
+    enterprise = models.ForeignKey(
+        "registry.Enterprise", on_delete=models.PROTECT, related_name="participations", verbose_name="企业"
+    )
+    role = models.CharField("参建角色", max_length=30, choices=ParticipantRole.choices)
+
+    class Meta:
+        unique_together = [("project", "enterprise", "role")]
+        ordering = ["project", "role"]
+        verbose_name = verbose_name_plural = "参建单位"
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()}：{self.enterprise}"
+
+
+class KeyPerson(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="key_people")
+    person = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="key_posts")
+    role = models.CharField("岗位", max_length=30, choices=KeyPostRole.choices)
+
+    class Meta:
+        unique_together = [("project", "person", "role")]
+        verbose_name = verbose_name_plural = "关键岗位人员"
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()}：{self.person.name}"
+
+
+class Transition(models.Model):
+    """One step of the lifecycle, as it happened."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="transitions")
+    name = models.CharField("操作", max_length=40)
+    from_state = models.CharField(max_length=30, choices=State.choices)
+    to_state = models.CharField(max_length=30, choices=State.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    reason = models.TextField("理由", blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = verbose_name_plural = "状态变更记录"
+
+    def __str__(self) -> str:
+        return f"{self.project_id}: {self.from_state} → {self.to_state}"
+
+
+class PreReview(models.Model):
+    """The automatic pre-review's findings at one submission, and a regulator's override if any."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="prereviews")
+    at = models.DateTimeField(auto_now_add=True)
+    findings = models.JSONField(default=list)
+    clean = models.BooleanField(default=False)
+    overridden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    override_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = verbose_name_plural = "自动预审"
+
+    def __str__(self) -> str:
+        return f"{self.project_id} 预审 {'通过' if self.clean else '有问题'}"
+
+
+class DocumentKind(models.TextChoices):
+    CONSTRUCTION_DRAWINGS = "construction_drawings", "施工图设计文件"
+    DRAWING_REVIEW_CERT = "drawing_review_cert", "施工图审查合格书"
+    PLANNING_PERMIT = "planning_permit", "建设工程规划许可证"
+    ENVIRONMENTAL_REPORT = "environmental_report", "环境影响评价文件"
+    CONTRACT = "contract", "施工合同"
+    SAFETY_MEASURES = "safety_measures", "安全施工措施资料"
+    WAGE_ACCOUNT = "wage_account", "农民工工资专用账户证明"
+    SPECIAL_PLAN = "special_plan", "危大工程专项施工方案"
+    EXPERT_REVIEW = "expert_review", "专项方案专家论证意见"
+    TEST_REPORT = "test_report", "检测报告"
+    MATERIAL_CERTIFICATE = "material_certificate", "材料合格证明"
+    PROGRESS_PHOTO = "progress_photo", "进度照片"
+    ACCEPTANCE_REPORT = "acceptance_report", "竣工验收报告"
+    OTHER = "other", "其他"
+
+
+class Document(TimeStamped):
+    """A typed document of a project. Its content lives in versions, which are never overwritten."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField("文件类型", max_length=40, choices=DocumentKind.choices)
+    # For special plans / expert reviews: the 危大工程 category they cover (e.g. 基坑工程).
+    category = models.CharField("危大工程类别", max_length=50, blank=True)
+    title = models.CharField("标题", max_length=200)
+    valid_until = models.DateField("有效期至", null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["project", "kind", "id"]
+        verbose_name = verbose_name_plural = "项目文件"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}：{self.title}"
+
+    @property
+    def latest(self) -> DocumentVersion | None:
+        return self.versions.order_by("-number").first()
+
+
+def version_path(instance: DocumentVersion, filename: str) -> str:
+    # Content-addressed and versioned: a new upload never replaces an old file.
+    doc = instance.document
+    return f"projects/{doc.project_id}/documents/{doc.pk}/v{instance.number}-{instance.sha256[:16]}{instance.extension}"
+
+
+class DocumentVersion(models.Model):
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField("版本")
+    file = models.FileField(upload_to=version_path, max_length=300)
+    original_name = models.CharField("原文件名", max_length=200)
+    extension = models.CharField(max_length=10)
+    content_type = models.CharField("内容类型", max_length=100)
+    size = models.PositiveBigIntegerField("大小（字节）")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    note = models.CharField("说明", max_length=200, blank=True)
+
+    class Meta:
+        unique_together = [("document", "number")]
+        ordering = ["document", "number"]
+        verbose_name = verbose_name_plural = "文件版本"
+
+    def __str__(self) -> str:
+        return f"{self.document} v{self.number}"
+
+
+class ProgressReport(TimeStamped):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="progress_reports")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    enterprise = models.ForeignKey("registry.Enterprise", on_delete=models.PROTECT, related_name="+")
+    report_date = models.DateField("报告日期")
+    percent_complete = models.PositiveSmallIntegerField("形象进度（%）")
+    summary = models.TextField("进展说明")
+    photos = models.ManyToManyField(Document, blank=True, related_name="progress_reports")
+
+    class Meta:
+        ordering = ["-report_date", "-id"]
+        verbose_name = verbose_name_plural = "进度报告"

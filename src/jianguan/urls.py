@@ -1,0 +1,20 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from jianguan.accounts import views as account_views
+
+from .api import api
+
+admin.site.site_header = "监管平台后台管理"
+admin.site.site_title = "监管平台"
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="projects:list", permanent=False)),
+    path("login/", account_views.login_view, name="login"),
+    path("logout/", account_views.logout_view, name="logout"),
+    path("admin/", admin.site.urls),
+    path("api/", api.urls),
+    path("projects/", include("jianguan.projects.urls")),
+    path("public/", include("jianguan.projects.public_urls")),
+]
