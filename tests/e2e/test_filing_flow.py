@@ -115,7 +115,7 @@ def test_filing_to_permit(live_server, browser, cast, tmp_path):
     page.fill("#id_floors_below", "1")
     page.fill("#id_height_m", "34")
     page.fill("#id_param_excavation_depth_m", "4")
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     page.wait_for_selector("#project-state")
     assert "草稿" in page.inner_text("#project-state")
 

@@ -119,7 +119,7 @@ def id_birth_date(code: str) -> dt.date:
 
 
 def id_gender(code: str) -> str:
-    """"M" or "F" by the parity of the sequence code (odd = male)."""
+    """ "M" or "F" by the parity of the sequence code (odd = male)."""
     return "M" if int(validate_id_number(code)[16]) % 2 else "F"
 
 

@@ -1,6 +1,5 @@
 """Projects API: thin handlers over jianguan.projects.services / lifecycle / permissions."""
 
-
 import datetime as dt
 from typing import Any
 
