@@ -7,7 +7,15 @@ import sys
 import pytest
 
 # What settings_test.py put into this process's environment must not leak into the "production" child.
-LEAKED = {"DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DEBUG", "SECURE_SSL_REDIRECT", "ALLOWED_HOSTS", "JIANGUAN_VAR_DIR"}
+LEAKED = {
+    "DJANGO_SETTINGS_MODULE",
+    "SECRET_KEY",
+    "DEBUG",
+    "SECURE_SSL_REDIRECT",
+    "ALLOWED_HOSTS",
+    "JIANGUAN_VAR_DIR",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+}
 
 
 def run(args, **env):
