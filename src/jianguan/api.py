@@ -1,8 +1,10 @@
 """The REST API: one NinjaAPI, a router per room. OpenAPI at /api/openapi.json, docs at /api/docs."""
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
+from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import APIKeyHeader, HttpBearer, django_auth
 
 from jianguan.accounts.services import LoginLocked, user_for_token
@@ -42,6 +44,17 @@ def on_validation_error(request, exc: ValidationError):
     return _error(request, 422, "invalid", "；".join(m for ms in fields.values() for m in ms), fields)
 
 
+@api.exception_handler(NinjaValidationError)
+def on_request_invalid(request, exc: NinjaValidationError):
+    # Same shape as every other error: code, a readable detail, and messages per field.
+    fields: dict[str, list[str]] = {}
+    for err in exc.errors:
+        loc = [str(part) for part in err.get("loc", ()) if part not in ("body", "query", "path", "form", "payload")]
+        fields.setdefault(".".join(loc) or "__all__", []).append(err.get("msg", "invalid"))
+    detail = "；".join(f"{k}: {'，'.join(v)}" for k, v in fields.items())
+    return _error(request, 422, "invalid", f"请求参数有误：{detail}", fields)
+
+
 @api.exception_handler(PermissionDenied)
 def on_permission_denied(request, exc):
     return _error(request, 403, "forbidden", str(exc) or "无权操作")
@@ -66,6 +79,11 @@ def on_upload_rejected(request, exc: UploadRejected):
 @api.exception_handler(LoginLocked)
 def on_login_locked(request, exc):
     return _error(request, 429, "locked", "登录失败次数过多，请稍后再试")
+
+
+@api.exception_handler(MultiPartParserError)
+def on_bad_multipart(request, exc):
+    return _error(request, 400, "bad_request", f"无法解析的 multipart 请求体：{exc}")
 
 
 @api.exception_handler(AuthenticationError)

@@ -6,9 +6,10 @@ from typing import Any
 from django.http import FileResponse
 from ninja import File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 from pydantic import Field, field_validator
 
+from jianguan.core.pagination import BoundedPageNumberPagination
 from jianguan.registry.models import Enterprise, Person
 
 from . import dangerous_works, lifecycle, permissions, services
@@ -132,7 +133,7 @@ def _to_model_data(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get("/projects", response=list[ProjectOut])
-@paginate(PageNumberPagination, page_size=20)
+@paginate(BoundedPageNumberPagination, page_size=20)
 def list_projects(request, filters: Query[ProjectFilter]):
     """Projects this user may see, newest activity first. Filters: q (name/code/address), jurisdiction (code),
     project_type, state."""
@@ -546,7 +547,7 @@ class AuditOut(Schema):
 
 
 @router.get("/projects/{project_id}/audit", response=list[AuditOut])
-@paginate(PageNumberPagination, page_size=50)
+@paginate(BoundedPageNumberPagination, page_size=50)
 def project_audit(request, project_id: int):
     project = services.get_project_for(request.user, project_id)
     return services.timeline(project)
@@ -594,7 +595,7 @@ class PublicProjectOut(Schema):
 
 
 @public_router.get("/projects", auth=None, response=list[PublicProjectOut])
-@paginate(PageNumberPagination, page_size=20)
+@paginate(BoundedPageNumberPagination, page_size=20)
 def public_projects(request, filters: Query[ProjectFilter]):
     """Permitted projects as published to the public: no personal data."""
     qs = services.search_projects(None, **filters.dict()).filter(state__in=permissions.PUBLISHED_STATES)

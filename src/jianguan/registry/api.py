@@ -2,7 +2,9 @@ import datetime as dt
 
 from django.db.models import Q
 from ninja import Query, Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
+
+from jianguan.core.pagination import BoundedPageNumberPagination
 
 from .models import Enterprise
 
@@ -46,7 +48,7 @@ class EnterpriseFilter(Schema):
 
 
 @router.get("/enterprises", response=list[EnterpriseOut])
-@paginate(PageNumberPagination, page_size=20)
+@paginate(BoundedPageNumberPagination, page_size=20)
 def list_enterprises(request, filters: Query[EnterpriseFilter]):
     """Enterprises (public register data: name, code, type, qualifications). Search by name or code."""
     qs = Enterprise.objects.select_related("jurisdiction").prefetch_related("qualifications")

@@ -144,3 +144,19 @@ def test_key_people_masked(lanshan_regulator):
         assert "*" in p["id_number_masked"]
         raw = project.key_people.get(pk=p["id"]).person.reveal_id_number()
         assert raw not in str(people)
+
+
+@pytest.mark.parametrize(
+    "query", ["page=1528822600512976640", "page=0", "page_size=100000", "page=abc", "state=%29%F3%BE%8D%88&q=%C2%B5"]
+)
+def test_list_bounds_are_validated(ent_client, query):
+    client, _ = ent_client
+    response = client.get(f"/api/projects?{query}")
+    assert response.status_code in (200, 422), response.content
+
+
+def test_multipart_without_boundary_is_400(ent_client):
+    client, _ = ent_client
+    pk = client.post("/api/projects", VALID, content_type="application/json").json()["id"]
+    response = client.post(f"/api/projects/{pk}/documents", b"--x\r\n", content_type="multipart/form-data")
+    assert response.status_code == 400, response.content
