@@ -525,6 +525,63 @@ def download_version(request, document_id: int, number: int):
     return FileResponse(handle, as_attachment=True, filename=version.original_name, content_type=version.content_type)
 
 
+# --- progress reports ----------------------------------------------------------------------------------
+
+
+class ProgressReportOut(Schema):
+    id: int
+    report_date: dt.date
+    percent_complete: int
+    summary: str
+    enterprise: str
+    author: str | None
+    photo_document_ids: list[int]
+
+    @staticmethod
+    def resolve_enterprise(obj):
+        return obj.enterprise.name
+
+    @staticmethod
+    def resolve_author(obj):
+        return obj.author.get_full_name() if obj.author_id else None
+
+    @staticmethod
+    def resolve_photo_document_ids(obj):
+        return [d.pk for d in obj.photos.all()]
+
+
+class ProgressReportIn(Schema):
+    report_date: dt.date
+    percent_complete: int = Field(ge=0, le=100)
+    summary: str = Field(min_length=2, max_length=4000)
+
+
+@router.get("/projects/{project_id}/progress-reports", response=list[ProgressReportOut])
+def list_progress_reports(request, project_id: int):
+    project = services.get_project_for(request.user, project_id)
+    return project.progress_reports.select_related("enterprise", "author").prefetch_related("photos")
+
+
+@router.post(
+    "/projects/{project_id}/progress-reports",
+    response={201: ProgressReportOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+)
+def add_progress_report(
+    request, project_id: int, payload: Form[ProgressReportIn], photos: File[list[UploadedFile]] = None
+):
+    """A contractor's, supervisor's or designer's progress report with site photos (multipart)."""
+    project = services.get_project_for(request.user, project_id)
+    report = services.add_progress_report(
+        request.user,
+        project,
+        report_date=payload.report_date,
+        percent_complete=payload.percent_complete,
+        summary=payload.summary,
+        photos=[(p.name or "photo", p.read()) for p in (photos or [])],
+    )
+    return 201, report
+
+
 # --- audit --------------------------------------------------------------------------------------------
 
 

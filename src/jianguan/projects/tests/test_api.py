@@ -160,3 +160,38 @@ def test_multipart_without_boundary_is_400(ent_client):
     pk = client.post("/api/projects", VALID, content_type="application/json").json()["id"]
     response = client.post(f"/api/projects/{pk}/documents", b"--x\r\n", content_type="multipart/form-data")
     assert response.status_code == 400, response.content
+
+
+def test_progress_report_by_contractor(db):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    project = f.staffed_project(state=State.UNDER_CONSTRUCTION)
+    gc = project.participants.get(role="general_contractor").enterprise
+    user = f.UserFactory(role=User.Role.ENTERPRISE_USER, enterprise=gc)
+    _, key = ApiToken.issue(user, "t")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+    response = client.post(
+        f"/api/projects/{project.pk}/progress-reports",
+        {
+            "report_date": "2026-11-20",
+            "percent_complete": "35",
+            "summary": "主体结构施工至十层",
+            "photos": [SimpleUploadedFile("a.png", png), SimpleUploadedFile("b.png", png)],
+        },
+    )
+    assert response.status_code == 201, response.content
+    assert len(response.json()["photo_document_ids"]) == 2
+    listed = client.get(f"/api/projects/{project.pk}/progress-reports").json()
+    assert listed[0]["summary"] == "主体结构施工至十层"
+    # A PDF is not a photo.
+    bad = client.post(
+        f"/api/projects/{project.pk}/progress-reports",
+        {
+            "report_date": "2026-11-21",
+            "percent_complete": "36",
+            "summary": "继续施工",
+            "photos": [SimpleUploadedFile("x.pdf", b"%PDF-1.4")],
+        },
+    )
+    assert bad.status_code == 400
