@@ -195,3 +195,8 @@ def test_progress_report_by_contractor(db):
         },
     )
     assert bad.status_code == 400
+
+
+def test_api_docs_need_no_cdn(db):
+    html = Client().get("/api/docs").content.decode()
+    assert "/static/ninja/swagger-ui-bundle.js" in html and "cdn." not in html
