@@ -67,19 +67,19 @@ class ParameterSpec:
     kind: str  # NUMBER | BOOL
     # Consistency: another parameter that must be set (flag True / number > 0) when this one is.
     requires: str = ""
-    # Smallest accepted number; None: no lower bound (an elevation may lie below ±0.000).
-    minimum: float | None = 0.0
+    # Numbers are non-negative, except where a negative value is real (an elevation below ±0.000).
+    allow_negative: bool = False
     group: str = ""  # the category it feeds, for grouping form fields
 
 
 def _number(
-    key: str, zh: str, en: str, unit: str, group: str, requires: str = "", minimum: float | None = 0.0
+    key: str, zh: str, en: str, unit: str, group: str, requires: str = "", allow_negative: bool = False
 ) -> ParameterSpec:
-    return ParameterSpec(key, zh, en, unit, NUMBER, requires, minimum, group)
+    return ParameterSpec(key, zh, en, unit, NUMBER, requires, allow_negative, group)
 
 
 def _flag(key: str, zh: str, en: str, group: str, requires: str = "") -> ParameterSpec:
-    return ParameterSpec(key, zh, en, "", BOOL, requires, None, group)
+    return ParameterSpec(key, zh, en, "", BOOL, requires, False, group)
 
 
 _CRANE = "installs_lifting_machinery"
@@ -140,7 +140,7 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
         "m",
         LIFTING,
         _CRANE,
-        minimum=None,
+        allow_negative=True,  # a crane standing in the pit
     ),
     _number(
         "floor_scaffold_height_m",
@@ -813,8 +813,8 @@ def validate_params(params: Mapping[str, object]) -> tuple[dict[str, object], di
                 clean[key] = True
         elif (number := _as_number(value)) is None:
             errors[key] = f"{spec.label_zh}须为数字"
-        elif spec.minimum is not None and number < spec.minimum:
-            errors[key] = f"{spec.label_zh}不能为负数"  # every bounded parameter has minimum 0
+        elif number < 0 and not spec.allow_negative:
+            errors[key] = f"{spec.label_zh}不能为负数"
         else:
             clean[key] = number
     for spec in PARAMETERS:
