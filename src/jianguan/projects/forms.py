@@ -49,7 +49,10 @@ class ProjectForm(forms.ModelForm):
                 )
             else:
                 self.fields[name] = forms.FloatField(
-                    label=label, required=False, min_value=0, initial=params.get(spec.key)
+                    label=label,
+                    required=False,
+                    min_value=None if spec.allow_negative else 0,
+                    initial=params.get(spec.key),
                 )
 
     @property
