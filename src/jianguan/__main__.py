@@ -5,6 +5,11 @@ import sys
 
 
 def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "ledger-verify":
+        # Offline verification needs neither Django nor a database.
+        from jianguan.ledger.verify_cli import main as verify
+
+        sys.exit(verify(sys.argv[2:]))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jianguan.settings")
     from django.core.management import execute_from_command_line
 

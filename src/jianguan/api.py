@@ -5,28 +5,17 @@ from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
-from ninja.security import APIKeyHeader, HttpBearer, django_auth
 
-from jianguan.accounts.services import LoginLocked, user_for_token
+from jianguan.accounts.auth import REQUIRED
+from jianguan.accounts.services import LoginLocked
 from jianguan.projects.documents import UploadRejected
 from jianguan.projects.lifecycle import TransitionError
-
-
-class TokenAuth(HttpBearer):
-    """`Authorization: Bearer jg_…` for machine clients (tokens from POST /api/auth/token)."""
-
-    def authenticate(self, request, token):
-        user = user_for_token(token)
-        if user is not None:
-            request.user = user
-        return user
-
 
 api = NinjaAPI(
     title="JianGuan 监管 API",
     version="1",
     description="临沂市建设工程监管平台接口。认证：浏览器会话（Cookie + CSRF）或 `Authorization: Bearer <token>`。",
-    auth=[TokenAuth(), django_auth],
+    auth=REQUIRED,
     urls_namespace="api",
 )
 
@@ -94,6 +83,7 @@ def on_unauthenticated(request, exc):
 def _mount() -> None:
     from jianguan.accounts.api import router as accounts_router
     from jianguan.core.api import router as core_router
+    from jianguan.ledger.api import router as ledger_router
     from jianguan.projects.api import public_router
     from jianguan.projects.api import router as projects_router
     from jianguan.registry.api import router as registry_router
@@ -103,7 +93,8 @@ def _mount() -> None:
     api.add_router("/", registry_router)
     api.add_router("/", projects_router)
     api.add_router("/public", public_router)
+    api.add_router("/", ledger_router)
 
 
 _mount()
-__all__ = ["APIKeyHeader", "api"]
+__all__ = ["api"]

@@ -59,11 +59,13 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "huey.contrib.djhuey",
     "ninja",  # serves the API docs (Swagger UI) from local static files, no CDN
     "jianguan.core",
     "jianguan.accounts",
     "jianguan.registry",
     "jianguan.projects",
+    "jianguan.ledger",
     "jianguan.demo",
 ]
 
@@ -189,6 +191,24 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Background jobs and schedules: huey. Embedded: a SQLite queue file and a consumer thread inside the demo
+# process; production: Redis (REDIS_URL) and `jianguan run_huey` workers, as many as needed.
+HUEY = {
+    "name": "jianguan",
+    "huey_class": "huey.RedisHuey" if REDIS_URL else "huey.SqliteHuey",
+    "immediate": env_bool("HUEY_IMMEDIATE", False),
+    "utc": True,
+    "connection": {"url": REDIS_URL} if REDIS_URL else {"filename": str(VAR_DIR / "tasks.sqlite3")},
+    "consumer": {"workers": int(os.environ.get("HUEY_WORKERS", "2")), "worker_type": "thread"},
+}
+
+# Evidence log (jianguan.ledger): the checkpoint origin line and the Ed25519 signer key file.
+LEDGER_ORIGIN = os.environ.get("LEDGER_ORIGIN", "jianguan.linyi/evidence")
+LEDGER_SIGNING_KEY_FILE = os.environ.get("LEDGER_SIGNING_KEY_FILE", str(VAR_DIR / "ledger-signing.key"))
+# Production brings its own key (a missing file is an error); the demo and tests generate one.
+LEDGER_GENERATE_KEY = env_bool("LEDGER_GENERATE_KEY", DEBUG or env_bool("JIANGUAN_DEMO", False))
+LEDGER_CHECKPOINT_MINUTES = int(os.environ.get("LEDGER_CHECKPOINT_MINUTES", "10"))
 
 JIANGUAN = {
     "CITY_CODE": os.environ.get("JIANGUAN_CITY_CODE", "371300"),

@@ -9,6 +9,8 @@ import tempfile
 os.environ.setdefault("SECRET_KEY", "test-only-not-secret-" + "x" * 40)
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("JIANGUAN_VAR_DIR", tempfile.mkdtemp(prefix="jianguan-test-"))
+os.environ.setdefault("LEDGER_GENERATE_KEY", "1")
+os.environ.setdefault("HUEY_IMMEDIATE", "1")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 
 from .settings import *  # noqa: F403

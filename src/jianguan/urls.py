@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from jianguan.accounts import views as account_views
+from jianguan.ledger import views as ledger_views
 
 from .api import api
 
@@ -14,6 +15,7 @@ urlpatterns = [
     path("login/", account_views.login_view, name="login"),
     path("logout/", account_views.logout_view, name="logout"),
     path("admin/", admin.site.urls),
+    path(".well-known/jianguan-ledger-key", ledger_views.public_key, name="ledger_public_key"),
     path("api/", api.urls),
     path("projects/", include("jianguan.projects.urls")),
     path("public/", include("jianguan.projects.public_urls")),

@@ -16,6 +16,7 @@ from django.utils import timezone
 from jianguan.accounts.models import DataSharingRule, Department, User
 from jianguan.core import codes
 from jianguan.core.models import AuditEvent, Jurisdiction
+from jianguan.ledger import services as ledger
 from jianguan.projects.models import (
     Document,
     DocumentVersion,
@@ -694,6 +695,38 @@ def _ensure_demo_user_projects(projects: list[Project], by_kind, staff) -> None:
         KeyPerson.objects.filter(project=project, role="chief_supervisor").update(person=staff[sup.pk]["chief"][0])
 
 
+def seed_evidence() -> None:
+    """Puts the demo's document versions and transitions into the evidence log, as live use would have."""
+    items = []
+    versions = DocumentVersion.objects.select_related("document__project").order_by("uploaded_at", "pk")
+    for v in versions:
+        doc = v.document
+        items.append(
+            ledger.Item(
+                "document_version",
+                "projects.documentversion",
+                str(v.pk),
+                {"project": doc.project.code, "document": doc.pk, "kind": doc.kind, "category": doc.category,
+                 "version": v.number, "name": v.original_name, "size": v.size, "sha256": v.sha256},
+                scope=f"project:{doc.project_id}",
+            )
+        )  # fmt: skip
+    for t in Transition.objects.select_related("project").order_by("at", "pk"):
+        items.append(
+            ledger.Item(
+                "transition",
+                "projects.transition",
+                str(t.pk),
+                {"project": t.project.code, "transition": t.name, "from": t.from_state, "to": t.to_state,
+                 "reason": t.reason},
+                scope=f"project:{t.project_id}",
+            )
+        )  # fmt: skip
+    for start in range(0, len(items), 2000):
+        ledger.append_many(items[start : start + 2000], want_entries=False)
+    ledger.sign_checkpoint()
+
+
 @transaction.atomic
 def seed(progress: Callable[[str], None] = print, seed_value: int = 371300) -> list[tuple[str, str, str]]:
     if Project.objects.filter(is_demo=True).exists():
@@ -713,6 +746,8 @@ def seed(progress: Callable[[str], None] = print, seed_value: int = 371300) -> l
     projects = seed_projects(rng, jur, by_kind, staff, today, progress)
     _ensure_demo_user_projects(projects, by_kind, staff)
     AuditEvent.objects.filter(project__in=projects).delete()
+    progress("存证日志：演示文件与状态记录上链并签发检查点…")
+    seed_evidence()
     progress(
         f"完成：{Enterprise.objects.count()} 家企业，{Person.objects.count()} 名人员，"
         f"{Project.objects.count()} 个项目。"

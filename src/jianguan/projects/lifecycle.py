@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from jianguan.core import audit
+from jianguan.ledger import services as ledger
 
 from . import permissions, prereview
 from .models import ParticipantRole, PreReview, Project, State, Transition
@@ -117,6 +118,14 @@ def _record(project: Project, name: str, user, reason: str) -> Transition:
         to_state=rule.target,
         actor=user if getattr(user, "is_authenticated", False) else None,
         reason=reason,
+    )
+    ledger.append(
+        "transition",
+        "projects.transition",
+        step.pk,
+        {"project": project.code, "transition": name, "from": before, "to": rule.target, "reason": reason},
+        actor=user,
+        scope=f"project:{project.pk}",
     )
     audit.record(
         user,

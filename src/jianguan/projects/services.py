@@ -14,6 +14,7 @@ from django.utils import timezone
 from jianguan.accounts.models import DataSharingRule, User
 from jianguan.core import audit
 from jianguan.core.models import AuditEvent, Jurisdiction
+from jianguan.ledger import services as ledger
 from jianguan.registry.models import Enterprise, Person
 
 from . import dangerous_works, permissions
@@ -189,6 +190,23 @@ def upload_document(
     )
     version.file.save(sniffed.name, ContentFile(sniffed.content), save=False)
     version.save()
+    ledger.append(
+        "document_version",
+        "projects.documentversion",
+        version.pk,
+        {
+            "project": project.code,
+            "document": document.pk,
+            "kind": kind,
+            "category": document.category,
+            "version": number,
+            "name": sniffed.name,
+            "size": sniffed.size,
+            "sha256": sniffed.sha256,
+        },
+        actor=user,
+        scope=f"project:{project.pk}",
+    )
     audit.record(
         user,
         "upload",

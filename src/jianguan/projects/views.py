@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from jianguan.core.models import Jurisdiction
+from jianguan.ledger import services as ledger
 
 from . import dangerous_works, lifecycle, permissions, services
 from .documents import UploadRejected
@@ -76,7 +77,12 @@ def project_detail(request, pk: int):
     user = request.user
     reqs = filing_requirements(project.project_type, project.parameters or {})
     missing = {id(r) for r in missing_documents(project, reqs)}
+    evidence = ledger.entries_in_scope(f"project:{project.pk}")
     context = {
+        "evidence_versions": {
+            int(rid): e for (rtype, rid), e in evidence.items() if rtype == "projects.documentversion"
+        },
+        "evidence_transitions": {int(rid): e for (rtype, rid), e in evidence.items() if rtype == "projects.transition"},
         "project": project,
         "participants": project.participants.select_related("enterprise"),
         "show_people": permissions.can_see_people(user, project),

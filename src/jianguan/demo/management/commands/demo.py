@@ -34,5 +34,14 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"平台已启动：http://{host}:{port}/  （Ctrl+C 停止）"))
         self.stdout.write("HJ 212 设备网关与 MQTT 接入尚未启用（见 issue #3）。")
         import uvicorn
+        from django.conf import settings
+        from huey.contrib.djhuey import HUEY
 
-        uvicorn.run("jianguan.asgi:application", host=host, port=port, log_level="info", lifespan="off")
+        # The embedded default: background jobs and schedules run in this process (threads).
+        consumer = HUEY.create_consumer(**settings.HUEY["consumer"])
+        consumer.start()
+        self.stdout.write("后台任务（存证检查点签发、每日自检）已在本进程内运行。")
+        try:
+            uvicorn.run("jianguan.asgi:application", host=host, port=port, log_level="info", lifespan="off")
+        finally:
+            consumer.stop(graceful=True)
