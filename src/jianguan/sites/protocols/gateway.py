@@ -1,0 +1,511 @@
+"""Asyncio TCP gateway for HJ 212 devices (no Django).
+
+Devices keep a TCP connection open and upload packets; the gateway frames, decodes, authenticates
+and hands each valid packet to `handler` (the Django side stores the readings), then sends the answer
+the packet's Flag asks for. Nothing a device sends can stop the server: bad frames, unknown devices,
+wrong passwords and handler exceptions are logged, counted in `GatewayStats` and the connection goes on.
+
+Usage from Django (sync world)::
+
+    gateway = Gateway("0.0.0.0", 9212, handler, authenticator, dialect_for_mn)
+    stop = gateway.run_in_thread()
+    ...
+    stop()
+
+See docs/hj212.md for what is answered when.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+import re
+import threading
+from collections import Counter, defaultdict
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
+
+from .framing import FrameBuffer
+from .hj212 import (
+    STANDARD,
+    Dialect,
+    HJ212Error,
+    Packet,
+    QnRtn,
+    build_data_response,
+    build_request_answer,
+    decode,
+    encode,
+    peek_header,
+    qn_rtn_for_error,
+)
+
+__all__ = ["Gateway", "GatewayStats", "Peer", "send_packets"]
+
+log = logging.getLogger("jianguan.sites.gateway")
+
+_SMALL_INT = re.compile(r"[0-9]{1,3}")
+_CN = re.compile(r"[0-9]{4}")
+
+_T = TypeVar("_T")
+MaybeAwaitable = _T | Awaitable[_T]
+
+
+@dataclass(frozen=True, slots=True)
+class Peer:
+    """The remote end of a device connection."""
+
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+
+Handler = Callable[[Packet, Peer], MaybeAwaitable[None]]
+# (mn, pw) -> True (known device, right password), False (wrong password), None (unknown MN).
+Authenticator = Callable[[str, str | None], MaybeAwaitable[bool | None]]
+DialectResolver = Callable[[str], MaybeAwaitable[Dialect | None]]
+AnswerPolicy = Literal["requested", "always", "never"]
+
+
+class GatewayStats:
+    """Counters of one gateway. Updated on the gateway's loop; `snapshot()` is safe from any thread."""
+
+    _COUNTERS = (
+        "connections",  # accepted, in total
+        "active_connections",
+        "refused_connections",  # over max_connections
+        "idle_timeouts",
+        "frames_ok",  # decoded, authenticated, handed to the handler
+        "unknown_device",
+        "bad_password",
+        "handler_errors",  # handler raised or timed out
+        "responses_sent",  # 9014 data responses
+        "error_answers_sent",  # 9011 answers to rejected frames
+    )
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.connections = 0
+        self.active_connections = 0
+        self.refused_connections = 0
+        self.idle_timeouts = 0
+        self.frames_ok = 0
+        self.unknown_device = 0
+        self.bad_password = 0
+        self.handler_errors = 0
+        self.responses_sent = 0
+        self.error_answers_sent = 0
+        self.frames_rejected: Counter[str] = Counter()  # by HJ212Error.reason (and "auth_error")
+        self.deviations: defaultdict[str, Counter[str]] = defaultdict(Counter)  # MN -> deviation -> n
+
+    def incr(self, name: str, amount: int = 1) -> None:
+        with self._lock:
+            setattr(self, name, getattr(self, name) + amount)
+
+    def reject(self, reason: str) -> None:
+        with self._lock:
+            self.frames_rejected[reason] += 1
+
+    def deviated(self, mn: str, deviations: Iterable[str]) -> None:
+        with self._lock:
+            self.deviations[mn].update(deviations)
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            data: dict[str, Any] = {name: getattr(self, name) for name in self._COUNTERS}
+            data["frames_rejected"] = dict(self.frames_rejected)
+            data["deviations"] = {mn: dict(counts) for mn, counts in self.deviations.items()}
+        return data
+
+
+async def _resolve(value: MaybeAwaitable[_T]) -> _T:
+    if inspect.isawaitable(value):
+        return await value
+    return value  # type: ignore[return-value]
+
+
+def _peer_of(writer: asyncio.StreamWriter) -> Peer:
+    name = writer.get_extra_info("peername")
+    if isinstance(name, tuple) and len(name) >= 2:
+        return Peer(str(name[0]), int(name[1]))
+    return Peer(str(name), 0)
+
+
+class Gateway:
+    """HJ 212 TCP server.
+
+    Args:
+        host, port: where to listen (port 0 picks a free port; read `port` after `start()`).
+        handler: `handler(packet, peer)`, sync or async, gets every decoded and authenticated packet
+            (uploads and the device's own 9011/9012 answers). Its exception is logged and counted, and
+            no data response is sent, so the device sends the packet again.
+        authenticator: `authenticator(mn, pw)`, sync or async: True = accept, False = wrong password,
+            None = unknown device. None accepts everything (tests, demo).
+        dialect_for_mn: `dialect_for_mn(mn)`, sync or async, the device model's `Dialect`; None or a
+            None result means `STANDARD`.
+        idle_timeout: seconds without a byte before a connection is closed. The default outlasts the
+            slowest real-time interval the standard allows (3600 s).
+        handler_timeout: seconds the handler may take per packet (None: no limit).
+        answer_errors: when to answer a rejected frame with 9011 (see docs/hj212.md): "requested" only
+            if its Flag asked for an answer, "always", or "never".
+        max_connections: further connections are closed at once and counted as refused.
+
+    Sync callables run on the event loop: keep them fast (cache) or pass coroutines
+    (e.g. `asgiref.sync.sync_to_async`) for database work.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        handler: Handler | None = None,
+        authenticator: Authenticator | None = None,
+        dialect_for_mn: DialectResolver | None = None,
+        *,
+        idle_timeout: float = 3900.0,
+        handler_timeout: float | None = 30.0,
+        answer_errors: AnswerPolicy = "requested",
+        max_connections: int = 10_000,
+        read_size: int = 4096,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        if answer_errors not in ("requested", "always", "never"):
+            raise ValueError("answer_errors must be 'requested', 'always' or 'never'")
+        self.host = host
+        self._requested_port = port
+        self.handler = handler
+        self.authenticator = authenticator
+        self.dialect_for_mn = dialect_for_mn
+        self.idle_timeout = idle_timeout
+        self.handler_timeout = handler_timeout
+        self.answer_errors: AnswerPolicy = answer_errors
+        self.max_connections = max_connections
+        self.read_size = read_size
+        self.log = logger or log
+        self.stats = GatewayStats()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._writers: dict[str, asyncio.StreamWriter] = {}  # MN -> its latest connection
+        self._closed: asyncio.Event | None = None
+
+    # ---- lifecycle ------------------------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        """The bound port (after `start()`)."""
+        if self._server is None or not self._server.sockets:
+            return self._requested_port
+        return int(self._server.sockets[0].getsockname()[1])
+
+    async def start(self) -> None:
+        if self._server is not None:
+            return
+        self.loop = asyncio.get_running_loop()
+        self._closed = asyncio.Event()
+        self._server = await asyncio.start_server(self._on_connection, self.host, self._requested_port)
+        self.log.info("hj212 gateway listening on %s:%s", self.host, self.port)
+
+    async def serve_forever(self) -> None:
+        """Start if needed and run until `close()`."""
+        await self.start()
+        assert self._closed is not None
+        await self._closed.wait()
+
+    async def close(self) -> None:
+        """Stop listening, close every connection, wait for their tasks."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.close()
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await server.wait_closed()
+        self._writers.clear()
+        if self._closed is not None:
+            self._closed.set()
+        self.log.info("hj212 gateway closed")
+
+    def run_in_thread(self, *, timeout: float = 10.0) -> Callable[[], None]:
+        """Serve from a daemon thread with its own event loop; return a `stop()` that closes it.
+
+        Raises the start error (e.g. port in use) in the caller's thread.
+        """
+        loop = asyncio.new_event_loop()
+        started = threading.Event()
+        failure: list[BaseException] = []
+        stop_event: asyncio.Event | None = None
+
+        async def main() -> None:
+            nonlocal stop_event
+            stop_event = asyncio.Event()
+            try:
+                await self.start()
+            except BaseException as exc:  # reported to the caller below
+                failure.append(exc)
+                started.set()
+                return
+            started.set()
+            await stop_event.wait()
+            await self.close()
+
+        def target() -> None:
+            asyncio.set_event_loop(loop)
+            try:
+                loop.run_until_complete(main())
+            finally:
+                loop.close()
+
+        thread = threading.Thread(target=target, name="hj212-gateway", daemon=True)
+        thread.start()
+        if not started.wait(timeout):
+            raise RuntimeError("hj212 gateway did not start in time")
+        if failure:
+            thread.join(timeout)
+            raise failure[0]
+
+        def stop() -> None:
+            if thread.is_alive() and stop_event is not None:
+                with contextlib.suppress(RuntimeError):  # loop already closed
+                    loop.call_soon_threadsafe(stop_event.set)
+            thread.join(timeout)
+
+        return stop
+
+    # ---- platform -> device ---------------------------------------------------------------------
+
+    async def send(self, mn: str, packet: Packet | bytes) -> bool:
+        """Send a packet (e.g. a 1012 set-time request) to the device's latest connection.
+
+        Returns False when the device has no open connection. Call on the gateway's loop (from another
+        thread: `asyncio.run_coroutine_threadsafe(gateway.send(...), gateway.loop)`).
+        """
+        writer = self._writers.get(mn)
+        if writer is None or writer.is_closing():
+            return False
+        await self._write(writer, encode(packet) if isinstance(packet, Packet) else bytes(packet))
+        return True
+
+    # ---- connections ----------------------------------------------------------------------------
+
+    async def _on_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = _peer_of(writer)
+        if self.stats.active_connections >= self.max_connections:
+            self.stats.incr("refused_connections")
+            self.log.warning("hj212 refused %s: %d connections open", peer, self.stats.active_connections)
+            writer.close()
+            return
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+        self.stats.incr("connections")
+        self.stats.incr("active_connections")
+        self.log.debug("hj212 connection from %s", peer)
+        frames = FrameBuffer()
+        try:
+            while True:
+                try:
+                    async with asyncio.timeout(self.idle_timeout):  # no per-read task, unlike wait_for
+                        data = await reader.read(self.read_size)
+                except TimeoutError:
+                    self.stats.incr("idle_timeouts")
+                    self.log.info("hj212 %s idle for %.0f s, closing", peer, self.idle_timeout)
+                    break
+                if not data:
+                    for error in frames.close():
+                        self._framing_error(error, peer)
+                    break
+                for item in frames.feed(data):
+                    if isinstance(item, HJ212Error):
+                        self._framing_error(item, peer)
+                    else:
+                        await self._on_frame(item, peer, writer)
+        except (ConnectionError, OSError) as exc:
+            self.log.info("hj212 %s connection lost: %s", peer, exc)
+        except Exception:  # a bug of ours: log it, keep the server
+            self.log.exception("hj212 %s connection failed", peer)
+        finally:
+            self.stats.incr("active_connections", -1)
+            for mn in [mn for mn, w in self._writers.items() if w is writer]:
+                del self._writers[mn]
+            if task is not None:
+                self._tasks.discard(task)
+            writer.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(writer.wait_closed(), 1.0)
+
+    def _framing_error(self, error: HJ212Error, peer: Peer) -> None:
+        self.stats.reject(error.reason)
+        self.log.info("hj212 %s framing: %s", peer, error)
+
+    async def _on_frame(self, frame: bytes, peer: Peer, writer: asyncio.StreamWriter) -> None:
+        head = peek_header(frame)  # unverified: only to pick the dialect and to answer a rejected frame
+        mn_hint = head.get("MN")
+        dialect = await self._dialect(mn_hint, peer)
+        try:
+            packet = decode(frame, dialect)
+        except HJ212Error as error:
+            self.stats.reject(error.reason)
+            self.log.info("hj212 %s rejected frame (MN %s, dialect %s): %s", peer, mn_hint, dialect.name, error)
+            code = qn_rtn_for_error(error)
+            if code is not None and mn_hint:
+                await self._answer_rejected(head, code, dialect, writer)
+            return
+
+        verdict: bool | None = True
+        if self.authenticator is not None:
+            try:
+                verdict = await _resolve(self.authenticator(packet.mn, packet.pw))
+            except Exception:
+                self.stats.reject("auth_error")
+                self.log.exception("hj212 %s authenticator failed for MN %s", peer, packet.mn)
+                return
+        if verdict is None:
+            self.stats.incr("unknown_device")
+            self.log.warning("hj212 %s unknown device MN %s (CN %s)", peer, packet.mn, packet.cn)
+            await self._answer_packet(packet, QnRtn.MN_ERROR, dialect, writer)
+            return
+        if not verdict:
+            self.stats.incr("bad_password")
+            self.log.warning("hj212 %s wrong password for MN %s", peer, packet.mn)
+            await self._answer_packet(packet, QnRtn.PW_ERROR, dialect, writer)
+            return
+
+        self._writers[packet.mn] = writer
+        if packet.deviations:
+            self.stats.deviated(packet.mn, packet.deviations)
+        self.stats.incr("frames_ok")
+        if self.handler is not None:
+            try:
+                result = self.handler(packet, peer)
+                if inspect.isawaitable(result):
+                    async with asyncio.timeout(self.handler_timeout):
+                        await result
+            except Exception:
+                # No data response: the device keeps the packet and sends it again.
+                self.stats.incr("handler_errors")
+                self.log.exception("hj212 %s handler failed for MN %s CN %s", peer, packet.mn, packet.cn)
+                return
+        if packet.needs_response and not packet.cn.startswith("9"):
+            edition = packet.edition if packet.edition is not None else dialect.edition
+            await self._write(writer, encode(build_data_response(packet, edition=edition)))
+            self.stats.incr("responses_sent")
+
+    async def _dialect(self, mn: str | None, peer: Peer) -> Dialect:
+        if mn is None or self.dialect_for_mn is None:
+            return STANDARD
+        try:
+            return await _resolve(self.dialect_for_mn(mn)) or STANDARD
+        except Exception:
+            self.log.exception("hj212 %s dialect_for_mn failed for MN %s; using STANDARD", peer, mn)
+            return STANDARD
+
+    def _wants_answer(self, flag: int | None) -> bool:
+        if self.answer_errors == "never":
+            return False
+        return self.answer_errors == "always" or (flag is not None and bool(flag & 1))
+
+    async def _answer_packet(self, packet: Packet, code: QnRtn, dialect: Dialect, writer: asyncio.StreamWriter) -> None:
+        if not self._wants_answer(packet.flag):
+            return
+        edition = packet.edition if packet.edition is not None else dialect.edition
+        await self._write(writer, encode(build_request_answer(packet, code, edition=edition)))
+        self.stats.incr("error_answers_sent")
+
+    async def _answer_rejected(
+        self, head: dict[str, str], code: QnRtn, dialect: Dialect, writer: asyncio.StreamWriter
+    ) -> None:
+        flag_text = head.get("Flag", "")
+        flag = int(flag_text) if _SMALL_INT.fullmatch(flag_text) and int(flag_text) <= 255 else None
+        if not self._wants_answer(flag):
+            return
+        cn = head.get("CN", "")
+        pseudo = Packet(
+            qn=head.get("QN"),
+            cn=cn if _CN.fullmatch(cn) else "0000",
+            pw=head.get("PW"),
+            mn=head["MN"],
+            flag=flag,
+        )
+        try:
+            edition = pseudo.edition if pseudo.edition is not None else dialect.edition
+            frame = encode(build_request_answer(pseudo, code, edition=edition))
+        except HJ212Error:  # the peeked fields cannot even make an answer
+            return
+        await self._write(writer, frame)
+        self.stats.incr("error_answers_sent")
+
+    async def _write(self, writer: asyncio.StreamWriter, data: bytes) -> None:
+        writer.write(data)
+        # A device that stops reading must not hold the connection's task forever.
+        async with asyncio.timeout(self.idle_timeout):
+            await writer.drain()
+
+
+async def send_packets(
+    host: str,
+    port: int,
+    frames: Iterable[bytes | Packet],
+    read_responses: bool = True,
+    *,
+    expect: int | None = None,
+    timeout: float = 5.0,
+    quiet: float = 0.3,
+    chunk_size: int | None = None,
+    chunk_delay: float = 0.0,
+) -> list[bytes]:
+    """Client for tests and the simulator: send frames on one connection, return response frames.
+
+    The frames are sent back to back; `chunk_size` cuts the stream into writes of that many bytes
+    (with `chunk_delay` seconds between them) to imitate TCP segmentation. Responses are read while
+    sending, until `expect` frames arrived, or (without `expect`) until the server has been quiet for
+    `quiet` seconds after the last write, or `timeout` in any case.
+    """
+    loop = asyncio.get_running_loop()
+    reader, writer = await asyncio.open_connection(host, port)
+    data = b"".join(encode(f) if isinstance(f, Packet) else bytes(f) for f in frames)
+    responses: list[bytes] = []
+    done_writing = asyncio.Event()
+    deadline = loop.time() + timeout
+
+    async def collect() -> None:
+        buffer = FrameBuffer()
+        while expect is None or len(responses) < expect:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return
+            try:
+                chunk = await asyncio.wait_for(reader.read(65536), min(quiet, remaining))
+            except TimeoutError:
+                if expect is None and done_writing.is_set():
+                    return
+                continue
+            if not chunk:
+                return
+            responses.extend(item for item in buffer.feed(chunk) if isinstance(item, bytes))
+
+    collector = asyncio.create_task(collect()) if read_responses else None
+    try:
+        step = chunk_size or len(data) or 1
+        for offset in range(0, len(data), step):
+            writer.write(data[offset : offset + step])
+            await writer.drain()
+            if chunk_delay:
+                await asyncio.sleep(chunk_delay)
+        done_writing.set()
+        if collector is not None:
+            await collector
+    finally:
+        if collector is not None and not collector.done():
+            collector.cancel()
+        writer.close()
+        with contextlib.suppress(Exception):
+            await writer.wait_closed()
+    return responses
