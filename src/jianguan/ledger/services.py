@@ -302,3 +302,9 @@ def entries_in_scope(scope: str) -> dict[tuple[str, str], LedgerEntry]:
     for entry in LedgerEntry.objects.filter(scope=scope).order_by("index"):
         result[(entry.record_type, entry.record_id)] = entry
     return result
+
+
+def failed_audit() -> LedgerAuditRun | None:
+    """The latest self-audit run if it found problems (shown as an alarm to the bureau until a clean run)."""
+    latest = LedgerAuditRun.objects.first()
+    return latest if latest is not None and not latest.ok else None

@@ -94,6 +94,12 @@ def test_tampered_entry_is_named_by_self_audit_and_verifier(ledger, tmp_path):
     assert not run.ok
     assert any(p["index"] == 7 and p["problem"] == "altered" for p in run.problems)
     assert any(p["problem"] == "root_mismatch" for p in run.problems)
+    # The alarm: every page shows it to the bureau's administrators, naming the entry.
+    admin = f.UserFactory(role=User.Role.BUREAU_ADMIN)
+    client = Client()
+    client.force_login(admin)
+    page = client.get("/projects/").content.decode()
+    assert "存证日志自检告警" in page and "条目 #7" in page
 
     # The bundle served now carries the altered data: the offline verifier rejects it.
     bundle_after = ledger.evidence_bundle(LedgerEntry.objects.get(index=7))
