@@ -158,3 +158,17 @@ def test_api_public_hashes_private_data(ledger):
     assert anon.get("/api/ledger/proof/inclusion?index=0&tree_size=1").json()["proof"] == []
     assert anon.get("/api/ledger/proof/inclusion?index=3&tree_size=1").status_code == 422
     assert anon.get("/api/ledger/proof/consistency?first=1&second=1").json()["proof"] == []
+
+
+def test_checkpoints_and_self_audit_are_scheduled(ledger):
+    from huey.contrib.djhuey import HUEY
+
+    from jianguan.ledger import tasks
+
+    names = {task.name for task in HUEY._registry.periodic_tasks}
+    assert {"sign_checkpoint_periodically", "nightly_self_audit"} <= names
+    ledger.append_many(items(3))
+    tasks.sign_checkpoint_periodically.call_local()
+    assert ledger.latest_checkpoint().tree_size == 3
+    tasks.nightly_self_audit.call_local()
+    assert ledger.failed_audit() is None
