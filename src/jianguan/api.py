@@ -87,6 +87,7 @@ def _mount() -> None:
     from jianguan.projects.api import public_router
     from jianguan.projects.api import router as projects_router
     from jianguan.registry.api import router as registry_router
+    from jianguan.sites.api import router as sites_router
 
     api.add_router("/", accounts_router)
     api.add_router("/", core_router)
@@ -94,6 +95,7 @@ def _mount() -> None:
     api.add_router("/", projects_router)
     api.add_router("/public", public_router)
     api.add_router("/", ledger_router)
+    api.add_router("/", sites_router)
 
 
 _mount()

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "jianguan.registry",
     "jianguan.projects",
     "jianguan.ledger",
+    "jianguan.sites",
     "jianguan.demo",
 ]
 

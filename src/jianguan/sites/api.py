@@ -1,0 +1,99 @@
+import datetime as dt
+
+from ninja import Field, Query, Router, Schema
+from ninja.pagination import paginate
+
+from jianguan.core.pagination import BoundedPageNumberPagination
+from jianguan.projects import services as project_services
+
+from . import services
+from .models import Device, Reading
+
+router = Router(tags=["智慧工地"])
+
+
+class DeviceOut(Schema):
+    id: int
+    project_id: int
+    name: str
+    kind: str
+    protocol: str
+    mn: str | None
+    dialect: str
+    rtd_interval_s: int
+    lat: float | None
+    lon: float | None
+    installed_on: dt.date | None
+    calibrated_on: dt.date | None
+    last_seen_at: dt.datetime | None
+    online: bool
+
+
+class DeviceIn(Schema):
+    name: str = Field(min_length=1, max_length=100)
+    kind: Device.Kind
+    protocol: Device.Protocol
+    mn: str | None = Field(None, min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_\-]+$")
+    password: str | None = Field(None, min_length=1, max_length=64)
+    dialect: Device.Dialect = Device.Dialect.STANDARD
+    rtd_interval_s: int = Field(60, ge=30, le=3600)  # HJ 212: 30 to 3600 s
+    lat: float | None = Field(None, ge=-90, le=90)
+    lon: float | None = Field(None, ge=-180, le=180)
+    installed_on: dt.date | None = None
+    calibrated_on: dt.date | None = None
+
+
+class ReadingOut(Schema):
+    parameter: str
+    series: int
+    ts: dt.datetime
+    value: float | None
+    min_value: float | None
+    max_value: float | None
+    flag: str
+
+
+class ReadingFilter(Schema):
+    parameter: str = Field("", max_length=16)
+    series: int | None = Field(None, ge=0, le=3)
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+
+class ErrorOut(Schema):
+    code: str
+    detail: str
+
+
+@router.get("/projects/{project_id}/devices", response=list[DeviceOut])
+def list_devices(request, project_id: int):
+    project = project_services.get_project_for(request.user, project_id)
+    return project.devices.all()
+
+
+@router.post("/projects/{project_id}/devices", response={201: DeviceOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
+def register_device(request, project_id: int, payload: DeviceIn):
+    """Register a site device. HJ 212 devices need their MN and access password (PW)."""
+    project = project_services.get_project_for(request.user, project_id)
+    data = payload.dict()
+    for key in ("kind", "protocol", "dialect"):
+        data[key] = str(getattr(data[key], "value", data[key]))
+    return 201, services.register_device(request.user, project, data)
+
+
+@router.get("/devices/{device_id}/readings", response={200: list[ReadingOut], 404: ErrorOut})
+@paginate(BoundedPageNumberPagination, page_size=100)
+def device_readings(request, device_id: int, filters: Query[ReadingFilter]):
+    """Readings of a device, newest first; filter by parameter code, series and time range."""
+    device = Device.objects.get(pk=device_id)
+    project_services.get_project_for(request.user, device.project_id)  # 404 unless the project is readable
+    qs = Reading.objects.filter(device=device)
+    if filters.parameter:
+        qs = qs.filter(parameter=filters.parameter)
+    if filters.series is not None:
+        qs = qs.filter(series=filters.series)
+    if filters.since:
+        qs = qs.filter(ts__gte=filters.since)
+    if filters.until:
+        qs = qs.filter(ts__lt=filters.until)
+    return qs.order_by("-ts", "parameter")

@@ -1,0 +1,86 @@
+"""Site devices and their readings.
+
+Readings are narrow rows keyed (device, parameter, series, time): the key makes redelivered packets
+idempotent (INSERT … ON CONFLICT DO NOTHING) and serves the per-device time-range queries. On PostgreSQL
+a BRIN index on the time column (migration 0002) keeps time scans cheap on an append-ordered table at a
+fraction of a B-tree's size; monthly partitioning is the next step at city scale (docs/architecture.md).
+"""
+
+import datetime as dt
+
+from django.db import models
+from django.utils import timezone
+
+
+class Device(models.Model):
+    class Kind(models.TextChoices):
+        DUST_NOISE = "dust_noise", "扬尘噪声监测仪"
+        CRANE = "crane", "塔机监测"
+        GATE = "gate", "门禁闸机"
+        CAMERA = "camera", "视频事件源"
+        ACTUATOR = "actuator", "喷淋/雾炮"
+        SENSOR = "sensor", "通用传感器"
+
+    class Protocol(models.TextChoices):
+        HJ212 = "hj212", "HJ 212（TCP）"
+        MQTT = "mqtt", "MQTT"
+        HTTP = "http", "HTTP"
+
+    class Dialect(models.TextChoices):
+        STANDARD = "standard", "标准（严格）"
+        LENIENT = "lenient", "宽松（常见厂商偏差）"
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="devices")
+    name = models.CharField("名称", max_length=100)
+    kind = models.CharField("类型", max_length=20, choices=Kind.choices)
+    protocol = models.CharField("协议", max_length=10, choices=Protocol.choices)
+    # HJ 212 identity: MN and access password (PW); the password is kept as a keyed hash.
+    mn = models.CharField("设备编号（MN）", max_length=64, unique=True, null=True, blank=True)
+    password_hash = models.CharField(max_length=64, blank=True)
+    dialect = models.CharField("报文方言", max_length=10, choices=Dialect.choices, default=Dialect.STANDARD)
+    edition = models.PositiveSmallIntegerField("协议版本", default=2017)
+    rtd_interval_s = models.PositiveIntegerField("实时数据间隔（秒）", default=60)
+    lat = models.FloatField("纬度", null=True, blank=True)
+    lon = models.FloatField("经度", null=True, blank=True)
+    installed_on = models.DateField("安装日期", null=True, blank=True)
+    calibrated_on = models.DateField("校准日期", null=True, blank=True)
+    last_seen_at = models.DateTimeField("最后上报", null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project", "name"]
+        verbose_name = verbose_name_plural = "现场设备"
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.mn or self.get_kind_display()}）"
+
+    @property
+    def online(self) -> bool:
+        if self.last_seen_at is None:
+            return False
+        allowed = dt.timedelta(seconds=max(3 * self.rtd_interval_s, 300))
+        return timezone.now() - self.last_seen_at <= allowed
+
+
+class Reading(models.Model):
+    class Series(models.IntegerChoices):
+        REALTIME = 0, "实时"
+        MINUTE = 1, "分钟"
+        HOUR = 2, "小时"
+        DAY = 3, "日"
+
+    pk = models.CompositePrimaryKey("device", "parameter", "series", "ts")
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="+")
+    parameter = models.CharField(max_length=16)  # HJ 212 code, e.g. a34004 (PM2.5), LA (noise)
+    series = models.PositiveSmallIntegerField(choices=Series.choices)
+    ts = models.DateTimeField()
+    value = models.FloatField(null=True)  # Rtd, or Avg for interval data
+    min_value = models.FloatField(null=True)
+    max_value = models.FloatField(null=True)
+    flag = models.CharField(max_length=1, blank=True)  # N normal, F off, M maintenance, D fault, ...
+
+    class Meta:
+        verbose_name = verbose_name_plural = "监测数据"
+
+    def __str__(self) -> str:
+        return f"{self.device_id} {self.parameter} {self.ts:%Y-%m-%d %H:%M:%S} {self.value}"
