@@ -30,10 +30,13 @@ from jianguan.projects.models import (
 )
 from jianguan.projects.requirements import filing_requirements
 from jianguan.registry.models import Certificate, Enterprise, Person, Qualification
+from jianguan.sites import services as sites
+from jianguan.sites.models import Device
 
 from .divisions import CITY, DIVISIONS, ZONES, approximate_boundary
 
 DEMO_PASSWORD = "jianguan-demo"
+DEMO_DEVICE_PASSWORD = "123456"
 USCC_ORG_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
 SURNAMES = (
@@ -695,6 +698,28 @@ def _ensure_demo_user_projects(projects: list[Project], by_kind, staff) -> None:
         KeyPerson.objects.filter(project=project, role="chief_supervisor").update(person=staff[sup.pk]["chief"][0])
 
 
+def seed_devices(projects: list[Project]) -> int:
+    """A dust/noise monitor (HJ 212) for every demo project under construction."""
+    key_hash = sites.password_hash(DEMO_DEVICE_PASSWORD)
+    devices = [
+        Device(
+            project=p,
+            name="扬尘噪声监测仪（大门）",
+            kind=Device.Kind.DUST_NOISE,
+            protocol=Device.Protocol.HJ212,
+            mn=f"LY{p.jurisdiction.code}{p.pk:06d}D1",
+            password_hash=key_hash,
+            lat=p.lat,
+            lon=p.lon,
+            installed_on=p.planned_start,
+        )
+        for p in projects
+        if p.state == State.UNDER_CONSTRUCTION
+    ]
+    Device.objects.bulk_create(devices)
+    return len(devices)
+
+
 def seed_evidence() -> None:
     """Puts the demo's document versions and transitions into the evidence log, as live use would have."""
     items = []
@@ -746,6 +771,7 @@ def seed(progress: Callable[[str], None] = print, seed_value: int = 371300) -> l
     projects = seed_projects(rng, jur, by_kind, staff, today, progress)
     _ensure_demo_user_projects(projects, by_kind, staff)
     AuditEvent.objects.filter(project__in=projects).delete()
+    progress(f"现场设备：{seed_devices(projects)} 台扬尘噪声监测仪")
     progress("存证日志：演示文件与状态记录上链并签发检查点…")
     seed_evidence()
     progress(

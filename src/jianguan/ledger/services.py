@@ -46,10 +46,14 @@ class DatabaseNodeStore:
         with connection.cursor() as cursor:
             for start in range(0, len(keys), 500):
                 chunk = keys[start : start + 500]
-                values = ", ".join(["(%s, %s)"] * len(chunk))
+                if connection.vendor == "postgresql":
+                    values = ", ".join(["(%s, %s)"] * len(chunk))
+                    where = f"(level, {index}) IN (VALUES {values})"
+                else:
+                    # SQLite plans row-value IN (VALUES …) as a scan; an OR of point look-ups uses the index.
+                    where = " OR ".join([f"(level = %s AND {index} = %s)"] * len(chunk))
                 cursor.execute(
-                    f"SELECT level, {index}, hash FROM {table} WHERE (level, {index}) IN (VALUES {values})",
-                    [part for key in chunk for part in key],
+                    f"SELECT level, {index}, hash FROM {table} WHERE {where}", [part for key in chunk for part in key]
                 )
                 for level, idx, digest in cursor.fetchall():
                     found[(level, idx)] = bytes(digest)

@@ -16,9 +16,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--gateway-port", type=int, default=9212, help="HJ 212 TCP gateway port (0: off)")
         parser.add_argument("--no-serve", action="store_true", help="set up and exit (for scripts and CI)")
 
-    def handle(self, *args, host, port, no_serve, **options):
+    def handle(self, *args, host, port, gateway_port, no_serve, **options):
         self.stdout.write("数据库迁移…")
         call_command("migrate", interactive=False, verbosity=0)
         if not User.objects.filter(username="admin").exists():
@@ -32,7 +33,15 @@ class Command(BaseCommand):
         if no_serve:
             return
         self.stdout.write(self.style.SUCCESS(f"平台已启动：http://{host}:{port}/  （Ctrl+C 停止）"))
-        self.stdout.write("HJ 212 设备网关与 MQTT 接入尚未启用（见 issue #3）。")
+        stop_gateway = None
+        if gateway_port:
+            from jianguan.sites.ingest import build_gateway
+
+            stop_gateway = build_gateway(host, gateway_port).run_in_thread()
+            self.stdout.write(
+                f"HJ 212 设备网关：tcp://{host}:{gateway_port}（演示设备密码 {seed.DEMO_DEVICE_PASSWORD}）；"
+                "MQTT 接入尚未启用。"
+            )
         import uvicorn
         from django.conf import settings
         from huey.contrib.djhuey import HUEY
@@ -45,3 +54,5 @@ class Command(BaseCommand):
             uvicorn.run("jianguan.asgi:application", host=host, port=port, log_level="info", lifespan="off")
         finally:
             consumer.stop(graceful=True)
+            if stop_gateway:
+                stop_gateway()
