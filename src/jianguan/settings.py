@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "jianguan.projects",
     "jianguan.ledger",
     "jianguan.sites",
+    "jianguan.notify",
     "jianguan.demo",
 ]
 

@@ -138,7 +138,11 @@ def append_many(items: list[Item], *, want_entries: bool = True) -> list[LedgerE
     _insert_rows(entry_rows, node_rows)
     head.size = new_size
     head.save(update_fields=["size"])
-    return list(LedgerEntry.objects.filter(index__gte=entry_rows[0][0]).order_by("index")) if want_entries else []
+    if not want_entries:
+        return []
+    # A closed range: right after a bulk load the planner has no statistics, and an open range got a seq scan.
+    first, last = entry_rows[0][0], entry_rows[-1][0]
+    return list(LedgerEntry.objects.filter(index__range=(first, last)).order_by("index"))
 
 
 def append(

@@ -6,7 +6,7 @@ from ninja.pagination import paginate
 from jianguan.core.pagination import BoundedPageNumberPagination
 from jianguan.projects import services as project_services
 
-from . import services
+from . import alarms, services
 from .models import Device, Reading
 
 router = Router(tags=["智慧工地"])
@@ -97,3 +97,89 @@ def device_readings(request, device_id: int, filters: Query[ReadingFilter]):
     if filters.until:
         qs = qs.filter(ts__lt=filters.until)
     return qs.order_by("-ts", "parameter")
+
+
+class AlarmOut(Schema):
+    id: int
+    project_id: int
+    project_name: str
+    device_id: int
+    device_name: str
+    rule: str
+    parameter: str
+    severity: str
+    state: str
+    state_label: str
+    raised_at: dt.datetime
+    first_value: float
+    last_value: float
+    peak_value: float
+    limit: float
+    unit: str
+    limit_source: str
+    limit_confirmed: bool
+    cleared_at: dt.datetime | None
+    comment: str
+
+    @staticmethod
+    def resolve_project_name(obj):
+        return obj.project.name
+
+    @staticmethod
+    def resolve_device_name(obj):
+        return obj.device.name
+
+    @staticmethod
+    def resolve_rule(obj):
+        return obj.rule.name
+
+    @staticmethod
+    def resolve_state_label(obj):
+        return obj.get_state_display()
+
+    @staticmethod
+    def resolve_limit(obj):
+        return obj.rule.warning
+
+    @staticmethod
+    def resolve_unit(obj):
+        return obj.rule.unit
+
+    @staticmethod
+    def resolve_limit_source(obj):
+        return obj.rule.source
+
+    @staticmethod
+    def resolve_limit_confirmed(obj):
+        return obj.rule.confirmed
+
+
+class AlarmFilter(Schema):
+    state: str = Field("", max_length=15)
+    project_id: int | None = None
+
+
+class CommentIn(Schema):
+    comment: str = Field(max_length=2000)
+
+
+@router.get("/alarms", response=list[AlarmOut])
+@paginate(BoundedPageNumberPagination, page_size=50)
+def list_alarms(request, filters: Query[AlarmFilter]):
+    """Alarms of the projects this user may see, newest first."""
+    qs = alarms.visible_alarms(request.user)
+    if filters.state:
+        qs = qs.filter(state=filters.state)
+    if filters.project_id:
+        qs = qs.filter(project_id=filters.project_id)
+    return qs
+
+
+@router.post("/alarms/{alarm_id}/acknowledge", response={200: AlarmOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
+def acknowledge_alarm(request, alarm_id: int, payload: CommentIn):
+    return alarms.acknowledge(request.user, alarms.visible_alarms(request.user).get(pk=alarm_id), payload.comment)
+
+
+@router.post("/alarms/{alarm_id}/resolve", response={200: AlarmOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
+def resolve_alarm(request, alarm_id: int, payload: CommentIn):
+    return alarms.resolve(request.user, alarms.visible_alarms(request.user).get(pk=alarm_id), payload.comment)

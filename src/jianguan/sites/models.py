@@ -84,3 +84,87 @@ class Reading(models.Model):
 
     def __str__(self) -> str:
         return f"{self.device_id} {self.parameter} {self.ts:%Y-%m-%d %H:%M:%S} {self.value}"
+
+
+class LimitRule(models.Model):
+    """A limit as data: per parameter, optionally per jurisdiction (else city-wide), device kind and time of day."""
+
+    class Period(models.TextChoices):
+        ALL = "all", "全天"
+        DAY = "day", "昼间（06:00–22:00）"
+        NIGHT = "night", "夜间（22:00–06:00）"
+
+    name = models.CharField("名称", max_length=100)
+    parameter = models.CharField("监测因子", max_length=16)
+    unit = models.CharField("单位", max_length=20, blank=True)
+    jurisdiction = models.ForeignKey(
+        "core.Jurisdiction", null=True, blank=True, on_delete=models.CASCADE, verbose_name="适用区县（空=全市）"
+    )
+    device_kind = models.CharField("设备类型（空=全部）", max_length=20, blank=True, choices=Device.Kind.choices)
+    period = models.CharField("时段", max_length=10, choices=Period.choices, default=Period.ALL)
+    warning = models.FloatField("超标限值")
+    critical = models.FloatField("严重限值", null=True, blank=True)
+    sustain = models.PositiveSmallIntegerField("连续超标次数", default=3)
+    clear_ratio = models.FloatField("解除比例", default=0.9)
+    clear_count = models.PositiveSmallIntegerField("连续达标次数", default=3)
+    source = models.CharField("依据", max_length=200)
+    confirmed = models.BooleanField("依据已确认", default=False)
+    active = models.BooleanField("启用", default=True)
+
+    class Meta:
+        ordering = ["parameter", "jurisdiction__code", "period"]
+        verbose_name = verbose_name_plural = "限值规则"
+
+    def __str__(self) -> str:
+        return f"{self.name} > {self.warning:g}{self.unit}"
+
+
+class Alarm(models.Model):
+    class State(models.TextChoices):
+        ACTIVE = "active", "告警中"
+        ACKNOWLEDGED = "acknowledged", "已确认"
+        CLEARED = "cleared", "已恢复"
+        RESOLVED = "resolved", "已关闭"
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="alarms")
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="alarms")
+    rule = models.ForeignKey(LimitRule, on_delete=models.PROTECT, related_name="alarms")
+    parameter = models.CharField(max_length=16)
+    severity = models.CharField("级别", max_length=10)  # warning | critical
+    state = models.CharField("状态", max_length=15, choices=State.choices, default=State.ACTIVE, db_index=True)
+    raised_at = models.DateTimeField("发生时间")
+    first_value = models.FloatField()
+    last_value = models.FloatField()
+    peak_value = models.FloatField()
+    cleared_at = models.DateTimeField("恢复时间", null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    comment = models.TextField("处理意见", blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-raised_at", "-id"]
+        verbose_name = verbose_name_plural = "告警"
+
+    def __str__(self) -> str:
+        return f"{self.device} {self.parameter} {self.get_state_display()}"
+
+
+class RuleState(models.Model):
+    """The alarm engine's counters for one device and rule, kept between packets."""
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="+")
+    rule = models.ForeignKey(LimitRule, on_delete=models.CASCADE, related_name="+")
+    over = models.PositiveIntegerField(default=0)
+    under = models.PositiveIntegerField(default=0)
+    active = models.CharField(max_length=10, blank=True)
+    peak = models.FloatField(null=True)
+    alarm = models.ForeignKey(Alarm, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["device", "rule"], name="sites_rulestate_device_rule")]
+
+    def __str__(self) -> str:
+        return f"{self.device_id}/{self.rule_id}: over {self.over}"

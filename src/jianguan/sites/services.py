@@ -135,13 +135,27 @@ def rows_from_packet(device_id: int, packet: hj212.Packet) -> list[Reading]:
 
 
 def store_packet(packet: hj212.Packet) -> int:
-    """Stores a valid packet's readings; a redelivered packet changes nothing (idempotent)."""
+    """Stores a valid packet's readings and evaluates the limits on the new ones. A redelivered packet
+    (QoS-1 redelivery, a device resending after a lost answer) stores and evaluates nothing (idempotent)."""
     identity = _identity(packet.mn)
     if identity is None:
         return 0
     rows = rows_from_packet(identity[0], packet)
     with transaction.atomic():
         if rows:
+            existing = set(
+                Reading.objects.filter(
+                    device_id=identity[0],
+                    series=rows[0].series,
+                    ts=rows[0].ts,
+                    parameter__in=[r.parameter for r in rows],
+                ).values_list("parameter", flat=True)
+            )
+            rows = [r for r in rows if r.parameter not in existing]
             Reading.objects.bulk_create(rows, ignore_conflicts=True)
         Device.objects.filter(pk=identity[0]).update(last_seen_at=timezone.now())
+    if rows:
+        from . import alarms
+
+        alarms.evaluate(Device.objects.select_related("project").get(pk=identity[0]), rows)
     return len(rows)
