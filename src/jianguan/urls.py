@@ -4,6 +4,7 @@ from django.views.generic import RedirectView
 
 from jianguan.accounts import views as account_views
 from jianguan.ledger import views as ledger_views
+from jianguan.notify import views as notify_views
 
 from .api import api
 
@@ -19,4 +20,6 @@ urlpatterns = [
     path("api/", api.urls),
     path("projects/", include("jianguan.projects.urls")),
     path("public/", include("jianguan.projects.public_urls")),
+    path("sites/", include("jianguan.sites.urls")),
+    path("notifications/", notify_views.inbox, name="notifications"),
 ]

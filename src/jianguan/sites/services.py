@@ -159,3 +159,13 @@ def store_packet(packet: hj212.Packet) -> int:
 
         alarms.evaluate(Device.objects.select_related("project").get(pk=identity[0]), rows)
     return len(rows)
+
+
+def devices_for(project: Project):
+    return Device.objects.filter(project=project).order_by("name")
+
+
+def recent_alarms(project: Project, limit: int = 10):
+    from .models import Alarm
+
+    return Alarm.objects.filter(project=project).select_related("device", "rule")[:limit]

@@ -122,3 +122,27 @@ def test_alarm_lifecycle_api(site):
         f"/api/alarms/{alarm.pk}/resolve", {"comment": "复查达标"}, content_type="application/json"
     )
     assert done.status_code == 200 and done.json()["state"] == "resolved"
+
+
+def test_alarm_pages_and_inbox(site):
+    device, _, builder, bystander = site
+    for minute, value in enumerate([90, 95, 100]):
+        services.store_packet(packet(device.mn, minute, value))
+    alarm = Alarm.objects.get()
+    web = Client()
+    web.force_login(builder)
+    listing = web.get("/sites/alarms/").content.decode()
+    assert f'id="alarm-{alarm.pk}"' in listing and "PM2.5" in listing
+    assert "现场设备与告警" in web.get(f"/projects/{device.project_id}/").content.decode()
+    web.post(f"/sites/alarms/{alarm.pk}/acknowledge/", {"comment": "雾炮已开启"})
+    alarm.refresh_from_db()
+    assert alarm.state == Alarm.State.ACKNOWLEDGED
+    page = web.get("/projects/").content.decode()
+    assert 'badge bad">1<' in page  # one unread notification
+    inbox = web.get("/notifications/").content.decode()
+    assert "超标告警" in inbox
+    assert 'badge bad">' not in web.get("/projects/").content.decode().split("</nav>")[0]
+    other = Client()
+    other.force_login(bystander)
+    assert f'id="alarm-{alarm.pk}"' not in other.get("/sites/alarms/").content.decode()
+    assert other.post(f"/sites/alarms/{alarm.pk}/resolve/", {"comment": "x"}).status_code == 404
