@@ -38,6 +38,14 @@ class Command(BaseCommand):
             from jianguan.sites.ingest import build_gateway
 
             stop_gateway = build_gateway(host, gateway_port).run_in_thread()
+            from jianguan.sites import simulator
+            from jianguan.sites.models import Device
+
+            mns = Device.objects.filter(protocol="hj212").exclude(mn=None).values_list("mn", flat=True)
+            stop_simulator = simulator.run_in_thread(
+                [(mn, seed.DEMO_DEVICE_PASSWORD) for mn in mns], host, gateway_port, interval=30
+            )
+            self.stdout.write(f"模拟设备：{len(mns)} 台扬尘噪声监测仪，每 30 秒上报一次实时数据。")
             self.stdout.write(
                 f"HJ 212 设备网关：tcp://{host}:{gateway_port}（演示设备密码 {seed.DEMO_DEVICE_PASSWORD}）；"
                 "MQTT 接入尚未启用。"
@@ -55,4 +63,5 @@ class Command(BaseCommand):
         finally:
             consumer.stop(graceful=True)
             if stop_gateway:
+                stop_simulator()
                 stop_gateway()
