@@ -1,13 +1,16 @@
 import datetime as dt
 
+from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
+from ninja.security import APIKeyHeader
 
 from jianguan.core.pagination import BoundedPageNumberPagination
 from jianguan.projects import services as project_services
 
 from . import alarms, services
 from .models import Device, Reading
+from .protocols import telemetry
 
 router = Router(tags=["智慧工地"])
 
@@ -27,6 +30,12 @@ class DeviceOut(Schema):
     calibrated_on: dt.date | None
     last_seen_at: dt.datetime | None
     online: bool
+    mqtt_client_id: str | None
+    token: str | None = Field(None, description="HTTP devices: the ingest token, returned once at registration")
+
+    @staticmethod
+    def resolve_token(obj):
+        return getattr(obj, "issued_token", None)
 
 
 class DeviceIn(Schema):
@@ -35,6 +44,7 @@ class DeviceIn(Schema):
     protocol: Device.Protocol
     mn: str | None = Field(None, min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_\-]+$")
     password: str | None = Field(None, min_length=1, max_length=64)
+    mqtt_client_id: str | None = Field(None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
     dialect: Device.Dialect = Device.Dialect.STANDARD
     rtd_interval_s: int = Field(60, ge=30, le=3600)  # HJ 212: 30 to 3600 s
     lat: float | None = Field(None, ge=-90, le=90)
@@ -183,3 +193,25 @@ def acknowledge_alarm(request, alarm_id: int, payload: CommentIn):
 @router.post("/alarms/{alarm_id}/resolve", response={200: AlarmOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
 def resolve_alarm(request, alarm_id: int, payload: CommentIn):
     return alarms.resolve(request.user, alarms.visible_alarms(request.user).get(pk=alarm_id), payload.comment)
+
+
+class DeviceTokenAuth(APIKeyHeader):
+    param_name = "X-Device-Token"
+
+    def authenticate(self, request, key):
+        return services.device_for_token(key)
+
+
+class IngestOut(Schema):
+    stored: int
+
+
+@router.post("/ingest/telemetry", auth=DeviceTokenAuth(), response={202: IngestOut, 400: ErrorOut, 401: ErrorOut})
+def ingest_telemetry(request):
+    """HTTP devices post JSON telemetry with their token in `X-Device-Token`; body as for MQTT:
+    `{"ts": "2026-11-20T10:00:00+08:00", "values": {"wind_ms": 6.2, "moment_pct": 71.5}}`."""
+    try:
+        data = telemetry.parse_payload(request.body, timezone.now())
+    except telemetry.TelemetryError as exc:
+        return 400, {"code": "bad_payload", "detail": str(exc)}
+    return 202, {"stored": services.store_telemetry(request.auth.pk, data)}

@@ -37,6 +37,10 @@ class Device(models.Model):
     # HJ 212 identity: MN and access password (PW); the password is kept as a keyed hash.
     mn = models.CharField("设备编号（MN）", max_length=64, unique=True, null=True, blank=True)
     password_hash = models.CharField(max_length=64, blank=True)
+    # MQTT identity (the broker authenticates the client; the platform maps its client id to the device)
+    # and HTTP ingest token (kept as a hash).
+    mqtt_client_id = models.CharField("MQTT 客户端ID", max_length=64, unique=True, null=True, blank=True)
+    token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
     dialect = models.CharField("报文方言", max_length=10, choices=Dialect.choices, default=Dialect.STANDARD)
     edition = models.PositiveSmallIntegerField("协议版本", default=2017)
     rtd_interval_s = models.PositiveIntegerField("实时数据间隔（秒）", default=60)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import secrets
 import threading
 import zoneinfo
 from typing import Any
@@ -19,7 +20,7 @@ from jianguan.projects import permissions as project_permissions
 from jianguan.projects.models import ParticipantRole, Project
 
 from .models import Device, Reading
-from .protocols import hj212
+from .protocols import hj212, telemetry
 
 SERIES_BY_CN = {
     hj212.CN.RTD_DATA: Reading.Series.REALTIME,
@@ -59,6 +60,8 @@ def register_device(user, project: Project, data: dict[str, Any]) -> Device:
     audit.record(
         user, "create", device, project=project, changes={"name": device.name, "kind": device.kind, "mn": device.mn}
     )
+    if device.protocol == Device.Protocol.HTTP:
+        device.issued_token = issue_http_token(device)  # shown once, in the registration's answer
     invalidate_cache()
     return device
 
@@ -134,31 +137,58 @@ def rows_from_packet(device_id: int, packet: hj212.Packet) -> list[Reading]:
     return list(rows.values())
 
 
-def store_packet(packet: hj212.Packet) -> int:
-    """Stores a valid packet's readings and evaluates the limits on the new ones. A redelivered packet
-    (QoS-1 redelivery, a device resending after a lost answer) stores and evaluates nothing (idempotent)."""
-    identity = _identity(packet.mn)
-    if identity is None:
-        return 0
-    rows = rows_from_packet(identity[0], packet)
+def _store_rows(device_id: int, rows: list[Reading]) -> int:
+    """Inserts the rows not stored yet and evaluates the limits on exactly those (idempotent)."""
     with transaction.atomic():
         if rows:
             existing = set(
                 Reading.objects.filter(
-                    device_id=identity[0],
-                    series=rows[0].series,
-                    ts=rows[0].ts,
-                    parameter__in=[r.parameter for r in rows],
+                    device_id=device_id, series=rows[0].series, ts=rows[0].ts, parameter__in=[r.parameter for r in rows]
                 ).values_list("parameter", flat=True)
             )
             rows = [r for r in rows if r.parameter not in existing]
             Reading.objects.bulk_create(rows, ignore_conflicts=True)
-        Device.objects.filter(pk=identity[0]).update(last_seen_at=timezone.now())
+        Device.objects.filter(pk=device_id).update(last_seen_at=timezone.now())
     if rows:
         from . import alarms
 
-        alarms.evaluate(Device.objects.select_related("project").get(pk=identity[0]), rows)
+        alarms.evaluate(Device.objects.select_related("project").get(pk=device_id), rows)
     return len(rows)
+
+
+def store_packet(packet: hj212.Packet) -> int:
+    """Stores a valid HJ 212 packet's readings. A redelivered packet (a device resending after a lost
+    answer) stores and evaluates nothing."""
+    identity = _identity(packet.mn)
+    if identity is None:
+        return 0
+    return _store_rows(identity[0], rows_from_packet(identity[0], packet))
+
+
+def store_telemetry(device_id: int, data: telemetry.Telemetry) -> int:
+    """Stores MQTT/HTTP JSON telemetry as real-time readings (same idempotency and limits)."""
+    rows = [
+        Reading(device_id=device_id, parameter=name, series=Reading.Series.REALTIME, ts=data.ts, value=value)
+        for name, value in data.values.items()
+    ]
+    return _store_rows(device_id, rows)
+
+
+def device_for_mqtt(client_id: str) -> int | None:
+    return Device.objects.filter(mqtt_client_id=client_id).values_list("pk", flat=True).first()
+
+
+def device_for_token(token: str) -> Device | None:
+    if not token:
+        return None
+    return Device.objects.filter(token_hash=password_hash("token:" + token)).first()
+
+
+def issue_http_token(device: Device) -> str:
+    token = "jgd_" + secrets.token_urlsafe(24)
+    device.token_hash = password_hash("token:" + token)
+    device.save(update_fields=["token_hash"])
+    return token
 
 
 def devices_for(project: Project):

@@ -1,17 +1,28 @@
-"""`jianguan demo`: migrate the embedded database, load the Linyi demo data once, print the logins and
-serve the platform at http://127.0.0.1:8000."""
+"""`jianguan demo`: migrate the embedded database, load the Linyi demo data once, print the logins, and
+serve the platform at http://127.0.0.1:8000 with everything embedded in one process: background jobs,
+the HJ 212 gateway, simulated monitors and (with MQTT_URL) the MQTT ingest."""
 
+import os
+from contextlib import ExitStack
+
+import uvicorn
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from huey.contrib.djhuey import HUEY
 
 from jianguan.accounts.models import User
 from jianguan.demo import seed
+from jianguan.sites import simulator
+from jianguan.sites.ingest import build_gateway
+from jianguan.sites.models import Device
+from jianguan.sites.mqtt_ingest import MqttIngest
 
 from .seed_demo import print_logins
 
 
 class Command(BaseCommand):
-    help = "Set up and run the demo: migrations, Linyi demo data, server on 127.0.0.1:8000."
+    help = "Set up and run the demo: migrations, Linyi demo data, simulated devices, server on 127.0.0.1:8000."
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
@@ -27,41 +38,41 @@ class Command(BaseCommand):
             logins = seed.seed(progress=self.stdout.write)
         else:
             self.stdout.write("演示数据已存在，跳过载入。")
-            logins = [(u.username, u.get_role_display(), "") for u in User.objects.order_by("id")]
-            logins = [(u, r, "见首次启动时的说明") for u, r, _ in logins if not u.startswith("reg_")]
+            users = User.objects.exclude(username__startswith="reg_").order_by("id")
+            logins = [(u.username, u.get_role_display(), u.get_full_name()) for u in users]
         print_logins(self.stdout, logins)
         if no_serve:
             return
-        self.stdout.write(self.style.SUCCESS(f"平台已启动：http://{host}:{port}/  （Ctrl+C 停止）"))
-        stop_gateway = None
-        if gateway_port:
-            from jianguan.sites.ingest import build_gateway
+        with ExitStack() as running:
+            self.start_jobs(running)
+            if gateway_port:
+                self.start_devices(running, host, gateway_port)
+            self.start_mqtt(running)
+            self.stdout.write(self.style.SUCCESS(f"平台已启动：http://{host}:{port}/  （Ctrl+C 停止）"))
+            uvicorn.run("jianguan.asgi:application", host=host, port=port, log_level="info", lifespan="off")
 
-            stop_gateway = build_gateway(host, gateway_port).run_in_thread()
-            from jianguan.sites import simulator
-            from jianguan.sites.models import Device
-
-            mns = Device.objects.filter(protocol="hj212").exclude(mn=None).values_list("mn", flat=True)
-            stop_simulator = simulator.run_in_thread(
-                [(mn, seed.DEMO_DEVICE_PASSWORD) for mn in mns], host, gateway_port, interval=30
-            )
-            self.stdout.write(f"模拟设备：{len(mns)} 台扬尘噪声监测仪，每 30 秒上报一次实时数据。")
-            self.stdout.write(
-                f"HJ 212 设备网关：tcp://{host}:{gateway_port}（演示设备密码 {seed.DEMO_DEVICE_PASSWORD}）；"
-                "MQTT 接入尚未启用。"
-            )
-        import uvicorn
-        from django.conf import settings
-        from huey.contrib.djhuey import HUEY
-
+    def start_jobs(self, running: ExitStack) -> None:
         # The embedded default: background jobs and schedules run in this process (threads).
         consumer = HUEY.create_consumer(**settings.HUEY["consumer"])
         consumer.start()
+        running.callback(consumer.stop, graceful=True)
         self.stdout.write("后台任务（存证检查点签发、每日自检）已在本进程内运行。")
-        try:
-            uvicorn.run("jianguan.asgi:application", host=host, port=port, log_level="info", lifespan="off")
-        finally:
-            consumer.stop(graceful=True)
-            if stop_gateway:
-                stop_simulator()
-                stop_gateway()
+
+    def start_devices(self, running: ExitStack, host: str, gateway_port: int) -> None:
+        running.callback(build_gateway(host, gateway_port).run_in_thread())
+        mns = list(Device.objects.filter(protocol="hj212").exclude(mn=None).values_list("mn", flat=True))
+        running.callback(
+            simulator.run_in_thread([(mn, seed.DEMO_DEVICE_PASSWORD) for mn in mns], host, gateway_port, interval=30)
+        )
+        self.stdout.write(f"HJ 212 设备网关：tcp://{host}:{gateway_port}（演示设备密码 {seed.DEMO_DEVICE_PASSWORD}）")
+        self.stdout.write(f"模拟设备：{len(mns)} 台扬尘噪声监测仪，每 30 秒上报一次实时数据。")
+
+    def start_mqtt(self, running: ExitStack) -> None:
+        url = os.environ.get("MQTT_URL")
+        if not url:
+            self.stdout.write("未设置 MQTT_URL：本演示只接入 HJ 212 与 HTTP 设备（不连接消息代理）。")
+            return
+        ingest = MqttIngest(url, worker="demo")
+        ingest.start()
+        running.callback(ingest.stop)
+        self.stdout.write(f"MQTT 接入：{url}（主题 jianguan/v1/devices/<客户端ID>/telemetry）")

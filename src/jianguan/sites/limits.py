@@ -1,0 +1,42 @@
+"""Default limits from ../shared/domain, each naming its source; unconfirmed ones are marked so (shown in the
+UI and in alarm messages as "默认值待确认"). Used by the data migration and by tests that flush tables."""
+
+DEFAULTS = [
+    # name, parameter, unit, device_kind, period, warning, critical, source, confirmed
+    (
+        "PM2.5",
+        "a34004",
+        "µg/m³",
+        "",
+        "all",
+        75,
+        150,
+        "GB 3095-2012 二级24小时浓度限值（参考值，山东施工扬尘地方限值待确认）",
+        False,
+    ),
+    ("PM10", "a34002", "µg/m³", "", "all", 150, 300, "山东省施工扬尘PM10小时均值预警（默认值，待确认）", False),
+    ("施工噪声（昼间）", "LA", "dB(A)", "", "day", 70, None, "GB 12523-2011 昼间70 dB(A)", True),
+    ("施工噪声（夜间）", "LA", "dB(A)", "", "night", 55, 70, "GB 12523-2011 夜间55 dB(A)", True),
+    (
+        "风速（塔机停止吊装）",
+        "a01007",
+        "m/s",
+        "crane",
+        "all",
+        10.8,
+        None,
+        "JGJ 33 / GB 5144：六级风及以上停止吊装",
+        True,
+    ),
+]
+
+
+def ensure_defaults(limit_rule_model) -> None:
+    for name, parameter, unit, kind, period, warning, critical, source, confirmed in DEFAULTS:
+        limit_rule_model.objects.get_or_create(
+            parameter=parameter,
+            jurisdiction=None,
+            device_kind=kind,
+            period=period,
+            defaults=dict(name=name, unit=unit, warning=warning, critical=critical, source=source, confirmed=confirmed),
+        )

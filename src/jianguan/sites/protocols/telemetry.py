@@ -1,0 +1,83 @@
+"""JSON telemetry of MQTT and HTTP devices (pure): topic scheme and payload validation.
+
+Topics:  jianguan/v1/devices/{client_id}/telemetry   device → platform, QoS 1
+         jianguan/v1/devices/{client_id}/commands    platform → device (actuators), QoS 1
+         jianguan/v1/devices/{client_id}/ack         device → platform, command acknowledgements
+Payload: {"ts": "2026-11-20T10:00:00+08:00", "values": {"wind_ms": 6.2, "moment_pct": 71.5, ...}}
+Known names map to HJ 212 codes where one exists (wind_ms → a01007), so the same limits apply.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+from dataclasses import dataclass
+
+TOPIC_RE = re.compile(r"^jianguan/v1/devices/(?P<client>[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63})/(?P<kind>telemetry|ack)$")
+NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,15}$")
+ALIASES = {
+    "pm25": "a34004",
+    "pm10": "a34002",
+    "tsp": "a34001",
+    "noise_db": "LA",
+    "temp_c": "a01001",
+    "humidity_pct": "a01002",
+    "wind_ms": "a01007",
+    "wind_dir_deg": "a01008",
+}
+# Crane telemetry names (no HJ 212 code exists): load (t), load moment (% of rated), tilt, height, radius, slewing.
+CRANE_FIELDS = ("load_t", "moment_pct", "tilt_deg", "height_m", "radius_m", "slew_deg")
+MAX_VALUES = 64
+
+
+class TelemetryError(ValueError):
+    """Payload or topic rejected; the message says why."""
+
+
+@dataclass(frozen=True)
+class Telemetry:
+    ts: dt.datetime
+    values: dict[str, float]
+
+
+def parse_topic(topic: str) -> tuple[str, str]:
+    match = TOPIC_RE.match(topic)
+    if not match:
+        raise TelemetryError(f"unknown topic {topic!r}")
+    return match["client"], match["kind"]
+
+
+def parse_payload(raw: bytes | str | dict, now: dt.datetime) -> Telemetry:
+    if isinstance(raw, (bytes, str)):
+        if len(raw) > 16_384:
+            raise TelemetryError("payload larger than 16 KiB")
+        try:
+            raw = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise TelemetryError(f"not JSON: {exc}") from exc
+    if not isinstance(raw, dict) or not isinstance(raw.get("values"), dict):
+        raise TelemetryError('payload must be an object with "values"')
+    ts = now
+    if raw.get("ts") is not None:
+        try:
+            ts = dt.datetime.fromisoformat(str(raw["ts"]))
+        except ValueError as exc:
+            raise TelemetryError("ts must be ISO 8601 with a time zone") from exc
+        if ts.tzinfo is None:
+            raise TelemetryError("ts must carry a time zone offset")
+        if ts > now + dt.timedelta(minutes=10):
+            raise TelemetryError("ts lies in the future")
+    values: dict[str, float] = {}
+    if len(raw["values"]) > MAX_VALUES:
+        raise TelemetryError(f"more than {MAX_VALUES} values")
+    for name, value in raw["values"].items():
+        if not isinstance(name, str) or not NAME_RE.match(name):
+            raise TelemetryError(f"bad value name {name!r}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise TelemetryError(f"value of {name} must be a finite number")
+        values[ALIASES.get(name, name)] = float(value)
+    if not values:
+        raise TelemetryError("no values")
+    return Telemetry(ts, values)
