@@ -8,8 +8,8 @@ from ninja.security import APIKeyHeader
 from jianguan.core.pagination import BoundedPageNumberPagination
 from jianguan.projects import services as project_services
 
-from . import alarms, services
-from .models import Device, Reading
+from . import alarms, gates, services
+from .models import Device, GateEvent, Reading
 from .protocols import telemetry
 
 router = Router(tags=["智慧工地"])
@@ -215,3 +215,86 @@ def ingest_telemetry(request):
     except telemetry.TelemetryError as exc:
         return 400, {"code": "bad_payload", "detail": str(exc)}
     return 202, {"stored": services.store_telemetry(request.auth.pk, data)}
+
+
+class GateIn(Schema):
+    id_number: str = Field(min_length=1, max_length=32, description="the ID number the gate read (card or face match)")
+    direction: GateEvent.Direction
+    ts: dt.datetime | None = None
+
+
+class GateEventOut(Schema):
+    id: int
+    ts: dt.datetime
+    direction: str
+    person_name: str | None
+    id_number_masked: str
+    flags: list[str]
+    messages: list[str]
+
+    @staticmethod
+    def resolve_person_name(obj):
+        return obj.person.name if obj.person_id else None
+
+
+@router.post("/ingest/gate", auth=DeviceTokenAuth(), response={201: GateEventOut, 400: ErrorOut, 401: ErrorOut})
+def ingest_gate(request, payload: GateIn):
+    """A gate reports a passage; the answer says at once whether the person may be on this site."""
+    device = request.auth
+    if device.kind != Device.Kind.GATE:
+        return 400, {"code": "not_a_gate", "detail": "该设备不是门禁闸机"}
+    if payload.ts is not None and payload.ts.tzinfo is None:
+        return 400, {"code": "bad_ts", "detail": "ts 须带时区"}
+    return 201, gates.record_entry(device, payload.id_number, payload.direction.value, payload.ts)
+
+
+class WorkerIn(Schema):
+    person_id: int
+    employer_id: int
+    trade: str = Field("", max_length=50)
+    required_operation: str = Field("", max_length=50)
+
+
+class WorkerOut(Schema):
+    id: int
+    person_name: str
+    id_number_masked: str
+    employer: str
+    trade: str
+    required_operation: str
+    active: bool
+
+    @staticmethod
+    def resolve_person_name(obj):
+        return obj.person.name
+
+    @staticmethod
+    def resolve_id_number_masked(obj):
+        return obj.person.id_number_masked
+
+    @staticmethod
+    def resolve_employer(obj):
+        return obj.employer.name
+
+
+@router.post("/projects/{project_id}/workers", response={201: WorkerOut, 403: ErrorOut, 404: ErrorOut})
+def register_worker(request, project_id: int, payload: WorkerIn):
+    """Add a person to the project's real-name register (the general contractor or the regulator)."""
+    project = project_services.get_project_for(request.user, project_id)
+    return 201, services.register_worker(request.user, project, **payload.dict())
+
+
+class GateSummaryOut(Schema):
+    day: dt.date
+    people_in: int
+    flagged_entries: int
+    flags: dict[str, dict]
+    subcontracting_signal: int
+    attendance_by_employer: list[dict]
+
+
+@router.get("/projects/{project_id}/gate-summary", response=GateSummaryOut)
+def gate_summary(request, project_id: int, day: dt.date | None = None):
+    """The day's attendance per employer and the flagged entries (挂靠/转包 signals)."""
+    project = project_services.get_project_for(request.user, project_id)
+    return gates.project_summary(project, day or timezone.localdate())

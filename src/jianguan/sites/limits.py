@@ -28,7 +28,10 @@ DEFAULTS = [
         "JGJ 33 / GB 5144：六级风及以上停止吊装",
         True,
     ),
+    ("塔机力矩", "moment_pct", "%", "crane", "all", 90, 100, "GB 5144-2006：额定力矩90%预警，100%限制器动作", True),
 ]
+# Safety limits act on the first reading; dust and noise wait for a sustained exceedance (3 readings).
+IMMEDIATE = {"moment_pct", "a01007"}
 
 
 def ensure_defaults(limit_rule_model) -> None:
@@ -38,5 +41,16 @@ def ensure_defaults(limit_rule_model) -> None:
             jurisdiction=None,
             device_kind=kind,
             period=period,
-            defaults=dict(name=name, unit=unit, warning=warning, critical=critical, source=source, confirmed=confirmed),
+            defaults=dict(
+                name=name,
+                unit=unit,
+                warning=warning,
+                critical=critical,
+                source=source,
+                confirmed=confirmed,
+                sustain=1 if parameter in IMMEDIATE else 3,
+                # Crane limits clear as soon as the value is back under the warning level.
+                clear_ratio=1.0 if parameter in IMMEDIATE else 0.9,
+                clear_count=1 if parameter in IMMEDIATE else 3,
+            ),
         )

@@ -172,3 +172,49 @@ class RuleState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.device_id}/{self.rule_id}: over {self.over}"
+
+
+class SiteWorker(models.Model):
+    """The project's real-name worker register (实名制): who may work here, for which employer, in which trade."""
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="workers")
+    person = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="site_posts")
+    employer = models.ForeignKey("registry.Enterprise", on_delete=models.PROTECT, related_name="+")
+    trade = models.CharField("工种", max_length=50, blank=True)
+    # A special-operation trade needs the matching 特种作业操作证 (e.g. 塔式起重机司机).
+    required_operation = models.CharField("须持特种作业证", max_length=50, blank=True)
+    active = models.BooleanField("在册", default=True)
+    registered_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["project", "person"], name="sites_worker_project_person")]
+        verbose_name = verbose_name_plural = "实名制人员"
+
+    def __str__(self) -> str:
+        return f"{self.person.name}（{self.trade or '—'}）"
+
+
+class GateEvent(models.Model):
+    class Direction(models.TextChoices):
+        IN = "in", "进"
+        OUT = "out", "出"
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="gate_events")
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="+")
+    ts = models.DateTimeField(db_index=True)
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    person = models.ForeignKey("registry.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    id_number_masked = models.CharField(max_length=18, blank=True)  # what the gate read, masked
+    worker = models.ForeignKey(SiteWorker, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    flags = models.JSONField(default=list)  # codes: unregistered, unknown_person, employer_not_participant, …
+    messages = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-ts", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["device", "ts", "id_number_masked"], name="sites_gate_event_once")
+        ]
+        verbose_name = verbose_name_plural = "门禁记录"
+
+    def __str__(self) -> str:
+        return f"{self.ts:%Y-%m-%d %H:%M} {self.get_direction_display()} {self.id_number_masked}"

@@ -191,6 +191,30 @@ def issue_http_token(device: Device) -> str:
     return token
 
 
+@transaction.atomic
+def register_worker(
+    user, project: Project, *, person_id: int, employer_id: int, trade: str = "", required_operation: str = ""
+):
+    from jianguan.registry.models import Enterprise, Person
+
+    from .models import SiteWorker
+
+    if not may_manage_devices(user, project):
+        raise PermissionDenied("只有施工总承包单位或监管部门可以登记实名制人员")
+    worker, _ = SiteWorker.objects.update_or_create(
+        project=project,
+        person=Person.objects.get(pk=person_id),
+        defaults={
+            "employer": Enterprise.objects.get(pk=employer_id),
+            "trade": trade,
+            "required_operation": required_operation,
+            "active": True,
+        },
+    )
+    audit.record(user, "create", worker, project=project, changes={"trade": trade, "employer": worker.employer.name})
+    return worker
+
+
 def devices_for(project: Project):
     return Device.objects.filter(project=project).order_by("name")
 

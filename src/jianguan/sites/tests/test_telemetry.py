@@ -197,3 +197,14 @@ def test_mqtt_ingest_survives_a_broker_restart(crane, broker, transactional_db):
     finally:
         ingest.stop()
     assert Alarm.objects.filter(device=crane).count() == 1
+
+
+def test_crane_load_moment_alarms_at_once(crane):
+    for minute, moment in enumerate([70, 92, 101, 85]):
+        data = telemetry.parse_payload(
+            json.dumps({"ts": f"2026-11-20T10:{minute:02d}:00+08:00", "values": {"moment_pct": moment}}), NOW
+        )
+        services.store_telemetry(crane.pk, data)
+    alarm = Alarm.objects.get(device=crane)
+    assert alarm.rule.name == "塔机力矩" and alarm.severity == "critical" and alarm.state == Alarm.State.CLEARED
+    assert alarm.raised_at == dt.datetime(2026, 11, 20, 2, 1, tzinfo=dt.UTC)

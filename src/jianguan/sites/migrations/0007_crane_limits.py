@@ -1,0 +1,12 @@
+from django.db import migrations
+
+from jianguan.sites.limits import ensure_defaults
+
+
+def create(apps, schema_editor):
+    ensure_defaults(apps.get_model("sites", "LimitRule"))
+
+
+class Migration(migrations.Migration):
+    dependencies = [("sites", "0006_gates")]
+    operations = [migrations.RunPython(create, migrations.RunPython.noop)]

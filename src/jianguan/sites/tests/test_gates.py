@@ -1,0 +1,119 @@
+"""The real-name gate check flags an unregistered worker, a worker without the required certificate and
+workers of employers that are not participants of the project (挂靠/转包 signals)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.test import Client
+
+from jianguan.accounts.models import ApiToken, User
+from jianguan.projects.models import State
+from jianguan.registry.models import Certificate, Enterprise
+from jianguan.sites import gates, services
+from jianguan.sites.models import GateEvent
+from jianguan.testing import factories as f
+
+TS = dt.datetime(2026, 11, 20, 0, 30, tzinfo=dt.UTC)  # 08:30 in Linyi
+
+
+@pytest.fixture
+def site(db, lanshan_regulator):
+    project = f.staffed_project(state=State.UNDER_CONSTRUCTION)
+    gc = project.participants.get(role="general_contractor").enterprise
+    gate = services.register_device(
+        lanshan_regulator, project, {"name": "东门闸机", "kind": "gate", "protocol": "http"}
+    )
+    return project, gc, gate, lanshan_regulator
+
+
+def register(user, project, person, employer, trade="普工", operation=""):
+    return services.register_worker(
+        user, project, person_id=person.pk, employer_id=employer.pk, trade=trade, required_operation=operation
+    )
+
+
+def test_registered_worker_passes(site):
+    project, gc, gate, reg = site
+    worker = f.make_person(gc, "孙师傅")
+    register(reg, project, worker, gc)
+    event = gates.record_entry(gate, worker.reveal_id_number(), "in", TS)
+    assert event.flags == [] and event.person == worker
+
+
+def test_unregistered_worker_is_flagged(site):
+    _project, gc, gate, _ = site
+    stranger = f.make_person(gc, "周某")  # in the registry, employed by the contractor, not on the roster
+    event = gates.record_entry(gate, stranger.reveal_id_number(), "in", TS)
+    assert event.flags == ["unregistered"]
+    assert "未在本项目实名制花名册中登记" in event.messages
+    unknown = gates.record_entry(gate, f.next_id_number(), "in", TS)
+    assert unknown.flags == ["unknown_person", "unregistered"] and unknown.person is None
+    assert "*" in unknown.id_number_masked
+
+
+def test_crane_operator_needs_a_valid_special_operation_certificate(site):
+    project, gc, gate, reg = site
+    no_cert = f.make_person(gc, "吴司机")
+    register(reg, project, no_cert, gc, trade="塔式起重机司机", operation="塔式起重机司机")
+    assert gates.record_entry(gate, no_cert.reveal_id_number(), "in", TS).flags == ["certificate_missing"]
+    expired = f.make_person(gc, "郑司机")
+    Certificate.objects.create(
+        person=expired, kind="special_operation", operation_type="塔式起重机司机", number="T1",
+        valid_from=dt.date(2020, 1, 1), valid_until=dt.date(2023, 1, 1),
+    )  # fmt: skip
+    register(reg, project, expired, gc, trade="塔式起重机司机", operation="塔式起重机司机")
+    assert gates.record_entry(gate, expired.reveal_id_number(), "in", TS).flags == ["certificate_expired"]
+    valid = f.make_person(gc, "王司机")
+    Certificate.objects.create(
+        person=valid, kind="special_operation", operation_type="塔式起重机司机", number="T2",
+        valid_from=dt.date(2025, 1, 1), valid_until=dt.date(2028, 1, 1),
+    )  # fmt: skip
+    register(reg, project, valid, gc, trade="塔式起重机司机", operation="塔式起重机司机")
+    assert gates.record_entry(gate, valid.reveal_id_number(), "in", TS).flags == []
+
+
+def test_subcontracting_signals_and_summary(site):
+    project, gc, gate, reg = site
+    outsider_firm = f.EnterpriseFactory(kind=Enterprise.Kind.CONSTRUCTION, name="外来劳务公司")
+    borrowed = f.make_person(outsider_firm, "钱某")
+    register(reg, project, borrowed, outsider_firm)
+    mismatch = f.make_person(outsider_firm, "李某")
+    register(reg, project, mismatch, gc)  # on the roster as the contractor's, employed elsewhere
+    ok = f.make_person(gc, "赵某")
+    register(reg, project, ok, gc)
+    assert gates.record_entry(gate, borrowed.reveal_id_number(), "in", TS).flags == ["employer_not_participant"]
+    assert gates.record_entry(gate, mismatch.reveal_id_number(), "in", TS).flags == ["employer_mismatch"]
+    gates.record_entry(gate, ok.reveal_id_number(), "in", TS)
+    gates.record_entry(gate, ok.reveal_id_number(), "in", TS)  # the gate repeats itself: one event
+    summary = gates.project_summary(project, dt.date(2026, 11, 20))
+    assert summary["people_in"] == 3 and summary["flagged_entries"] == 2
+    assert summary["subcontracting_signal"] == 2
+    by_employer = {row["employer"]: row["people"] for row in summary["attendance_by_employer"]}
+    assert by_employer == {gc.name: 2, "外来劳务公司": 1}
+    assert GateEvent.objects.count() == 3
+
+
+def test_gate_api(site):
+    project, gc, gate, reg = site
+    worker = f.make_person(gc, "孙师傅")
+    client = Client()
+    body = {"id_number": worker.reveal_id_number(), "direction": "in", "ts": "2026-11-20T08:30:00+08:00"}
+    flagged = client.post(
+        "/api/ingest/gate", body, content_type="application/json", HTTP_X_DEVICE_TOKEN=gate.issued_token
+    )
+    assert flagged.status_code == 201 and flagged.json()["flags"] == ["unregistered"]
+    assert worker.reveal_id_number() not in flagged.content.decode()
+    _, key = ApiToken.issue(reg, "t")
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
+    summary = api.get(f"/api/projects/{project.pk}/gate-summary?day=2026-11-20").json()
+    assert summary["flags"]["unregistered"]["count"] == 1
+    outsider = f.UserFactory(role=User.Role.ENTERPRISE_USER, enterprise=f.EnterpriseFactory())
+    _, okey = ApiToken.issue(outsider, "t")
+    denied = Client(HTTP_AUTHORIZATION=f"Bearer {okey}").post(
+        f"/api/projects/{project.pk}/workers",
+        {"person_id": worker.pk, "employer_id": gc.pk},
+        content_type="application/json",
+    )
+    assert denied.status_code == 404
