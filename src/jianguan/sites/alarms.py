@@ -17,6 +17,7 @@ from jianguan.notify.services import notify
 from jianguan.projects import permissions as project_permissions
 from jianguan.projects.models import ParticipantRole
 
+from . import actuators
 from . import alarm_engine as engine
 from .models import Alarm, Device, LimitRule, Reading, RuleState
 
@@ -110,6 +111,7 @@ def _step(device: Device, rule: LimitRule, reading: Reading) -> Alarm | None:
                 peak_value=event.peak,
             )
             _announce(alarm, "raise")
+            transaction.on_commit(lambda: actuators.on_alarm_raised(alarm))
         elif alarm is not None:
             alarm.last_value, alarm.peak_value, alarm.severity = event.value, event.peak, event.severity
             if event.kind == engine.EventKind.CLEAR:

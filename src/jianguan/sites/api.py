@@ -8,7 +8,7 @@ from ninja.security import APIKeyHeader
 from jianguan.core.pagination import BoundedPageNumberPagination
 from jianguan.projects import services as project_services
 
-from . import alarms, gates, services
+from . import actuators, alarms, gates, services
 from .models import Device, GateEvent, Reading
 from .protocols import telemetry
 
@@ -298,3 +298,35 @@ def gate_summary(request, project_id: int, day: dt.date | None = None):
     """The day's attendance per employer and the flagged entries (挂靠/转包 signals)."""
     project = project_services.get_project_for(request.user, project_id)
     return gates.project_summary(project, day or timezone.localdate())
+
+
+class CommandIn(Schema):
+    action: str = Field(pattern="^(on|off)$")
+    duration_s: int = Field(600, ge=10, le=7200)
+
+
+class CommandOut(Schema):
+    command_id: str
+    device_id: int
+    alarm_id: int | None
+    action: str
+    duration_s: int
+    state: str
+    attempts: int
+    sent_at: dt.datetime | None
+    acked_at: dt.datetime | None
+    result: str
+
+
+@router.post("/devices/{device_id}/commands", response={201: CommandOut, 403: ErrorOut, 404: ErrorOut})
+def command_device(request, device_id: int, payload: CommandIn):
+    """A regulator switches a sprinkler / fog cannon on or off by hand (MQTT, acknowledged by the device)."""
+    device = Device.objects.get(pk=device_id)
+    project_services.get_project_for(request.user, device.project_id)
+    return 201, actuators.issue_manually(request.user, device, payload.action, payload.duration_s)
+
+
+@router.get("/alarms/{alarm_id}/commands", response=list[CommandOut])
+def alarm_commands(request, alarm_id: int):
+    """The sprinkler commands an alarm triggered, with their acknowledgement state."""
+    return alarms.visible_alarms(request.user).get(pk=alarm_id).commands.all()

@@ -218,3 +218,33 @@ class GateEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ts:%Y-%m-%d %H:%M} {self.get_direction_display()} {self.id_number_masked}"
+
+
+class ActuatorCommand(models.Model):
+    """A command to a sprinkler / fog cannon, tracked until the device acknowledges it (or we give up)."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "待发送"
+        SENT = "sent", "已发送"
+        ACKED = "acked", "已执行"
+        FAILED = "failed", "失败"
+
+    command_id = models.CharField(max_length=36, unique=True)
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="commands")
+    alarm = models.ForeignKey(Alarm, null=True, blank=True, on_delete=models.SET_NULL, related_name="commands")
+    action = models.CharField("动作", max_length=10)  # on | off
+    duration_s = models.PositiveIntegerField("持续（秒）", default=600)
+    state = models.CharField("状态", max_length=10, choices=State.choices, default=State.PENDING, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    issued_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    acked_at = models.DateTimeField(null=True, blank=True)
+    result = models.CharField("结果", max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = verbose_name_plural = "喷淋/雾炮指令"
+
+    def __str__(self) -> str:
+        return f"{self.device} {self.action} {self.get_state_display()}"

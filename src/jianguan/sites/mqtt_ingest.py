@@ -10,6 +10,7 @@ so one worker uses the plain subscription, and a shared group should never be sc
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -21,13 +22,14 @@ from django.conf import settings
 from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
 
-from . import services
+from . import actuators, services
 from .protocols import telemetry
 from .spool import Spool
 
 log = logging.getLogger("jianguan.sites.mqtt")
 SHARE_GROUP = "jianguan-ingest"
 TELEMETRY_FILTER = "jianguan/v1/devices/+/telemetry"
+ACK_FILTER = "jianguan/v1/devices/+/ack"
 
 
 class MqttIngest:
@@ -37,6 +39,7 @@ class MqttIngest:
         self.username, self.password = parsed.username, parsed.password
         self.client_id = f"jianguan-ingest-{worker}"
         self.topic_filter = f"$share/{SHARE_GROUP}/{TELEMETRY_FILTER}" if shared else TELEMETRY_FILTER
+        self.ack_filter = f"$share/{SHARE_GROUP}/{ACK_FILTER}" if shared else ACK_FILTER
         self.spool = Spool(spool_path or Path(settings.VAR_DIR) / "spool" / f"mqtt-{worker}.jsonl")
         self.stats = {"received": 0, "stored": 0, "rejected": 0, "spooled": 0, "replayed": 0}
         self._connected = threading.Event()
@@ -60,7 +63,7 @@ class MqttIngest:
         if reason_code.is_failure:
             log.error("MQTT connect refused: %s", reason_code)
             return
-        client.subscribe(self.topic_filter, qos=1)
+        client.subscribe([(self.topic_filter, 1), (self.ack_filter, 1)])
         self._connected.set()
         log.info("MQTT ingest %s connected to %s:%s", self.client_id, self.host, self.port)
 
@@ -85,7 +88,10 @@ class MqttIngest:
 
     def handle(self, record: dict) -> None:
         try:
-            client_id, _ = telemetry.parse_topic(record["topic"])
+            client_id, kind = telemetry.parse_topic(record["topic"])
+            if kind == "ack":
+                self._acknowledge(client_id, record["payload"])
+                return
             data = telemetry.parse_payload(record["payload"], timezone.now())
         except telemetry.TelemetryError as exc:
             self.stats["rejected"] += 1
@@ -98,6 +104,16 @@ class MqttIngest:
             return
         services.store_telemetry(device_id, data)
         self.stats["stored"] += 1
+
+    def _acknowledge(self, client_id: str, payload: str) -> None:
+        try:
+            body = json.loads(payload)
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            self.stats["rejected"] += 1
+            return
+        actuators.acknowledge(client_id, body)
 
     def replay_spool(self) -> int:
         if not len(self.spool):
