@@ -4,11 +4,13 @@ engine (alarm_engine.py); the district bureau and the general contractor's users
 from __future__ import annotations
 
 import datetime as dt
+import time
 import zoneinfo
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from jianguan.accounts.models import User
@@ -31,17 +33,37 @@ def period_of(ts: dt.datetime) -> str:
     return LimitRule.Period.DAY if DAY_START <= local < DAY_END else LimitRule.Period.NIGHT
 
 
+# Per process, for RULES_TTL seconds: a rule edited in another process (the web pages) takes effect here
+# within that time; in this process at once (signals).
+RULES_TTL = 60.0
+_rules_cache: dict[tuple, tuple[float, list[LimitRule]]] = {}
+
+
+def invalidate_rules(**kwargs) -> None:
+    _rules_cache.clear()
+
+
 def rules_for(device: Device, parameter: str, ts: dt.datetime) -> list[LimitRule]:
-    """The most specific active rules: the jurisdiction's own replace the city-wide default."""
+    """The most specific active rules: the jurisdiction's own replace the city-wide default.
+    Cached per process (rules change rarely; saving one clears the cache)."""
     jurisdiction_id = device.project.jurisdiction_id
+    key = (jurisdiction_id, parameter, device.kind, period_of(ts))
+    cached = _rules_cache.get(key)
+    if cached is not None and time.monotonic() - cached[0] < RULES_TTL:
+        return cached[1]
     rules = list(
         LimitRule.objects.filter(active=True, parameter=parameter)
         .filter(Q(jurisdiction_id=jurisdiction_id) | Q(jurisdiction__isnull=True))
         .filter(Q(device_kind="") | Q(device_kind=device.kind))
-        .filter(period__in=[LimitRule.Period.ALL, period_of(ts)])
+        .filter(period__in=[LimitRule.Period.ALL, key[3]])
     )
     local = [r for r in rules if r.jurisdiction_id == jurisdiction_id]
+    _rules_cache[key] = (time.monotonic(), local or rules)
     return local or rules
+
+
+post_save.connect(invalidate_rules, sender=LimitRule)
+post_delete.connect(invalidate_rules, sender=LimitRule)
 
 
 def _limit(rule: LimitRule) -> engine.Limit:
@@ -93,7 +115,11 @@ def evaluate(device: Device, readings: list[Reading]) -> list[Alarm]:
 
 @transaction.atomic
 def _step(device: Device, rule: LimitRule, reading: Reading) -> Alarm | None:
-    row, _ = RuleState.objects.select_for_update().get_or_create(device=device, rule=rule)
+    row = RuleState.objects.select_for_update().filter(device=device, rule=rule).first()
+    if row is None:
+        if reading.value <= rule.warning:
+            return None  # nothing counted yet and nothing to count: the common case stays read-only
+        row = RuleState(device=device, rule=rule)
     state = engine.RuleState(row.over, row.under, engine.Severity(row.active) if row.active else None, row.peak)
     state, event = engine.step(_limit(rule), state, reading.value)
     alarm = row.alarm

@@ -1,0 +1,139 @@
+"""HJ 212 ingest benchmark: N simulated monitors over TCP → gateway → database, with limits evaluated.
+
+    ./run bench ingest                                   # SQLite (a fresh file)
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/test ./run bench ingest
+    ./run bench ingest --devices 200 --packets 20
+
+Prints readings/s end to end and the latency of the packets (sent → answered; the gateway answers 9014
+only after the readings are stored and the limits evaluated, so an alarm-raising packet's latency bounds
+"packet received → alarm stored"). Goal (issue #3): ≥ 50,000 readings/s into PostgreSQL, alarm p99 ≤ 1 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from bench_ledger import percentile, setup_database
+
+FACTORS = ("a34004", "a34002", "a34001", "LA", "a01001", "a01002", "a01007", "a01008")
+
+
+def frame(hj212, mn: str, when: dt.datetime, pm25: float) -> bytes:
+    values = {"a34004": pm25, "a34002": pm25 * 1.8, "a34001": pm25 * 2.8, "LA": 60.0, "a01001": 12.0,
+              "a01002": 55.0, "a01007": 2.5, "a01008": 180.0}  # fmt: skip
+    cp = ";".join(f"{code}-Rtd={value:.1f},{code}-Flag=N" for code, value in values.items())
+    segment = (
+        f"QN={when:%Y%m%d%H%M%S}000;ST=22;CN=2011;PW=benchpw;MN={mn};Flag=5;CP=&&DataTime={when:%Y%m%d%H%M%S};{cp}&&"
+    )
+    return hj212.frame_segment(segment)
+
+
+async def device_session(hj212, host, port, mn, packets, alarm_device, latencies, alarm_latencies):
+    reader, writer = await asyncio.open_connection(host, port)
+    start = dt.datetime(2026, 11, 20, 10, 0)
+    for i in range(packets):
+        # Alarm devices exceed the PM2.5 limit from the 5th packet on: the 7th raises (sustain 3).
+        pm25 = 120.0 if alarm_device and i >= 4 else 40.0
+        sent = time.perf_counter()
+        writer.write(frame(hj212, mn, start + dt.timedelta(seconds=30 * i), pm25))
+        await writer.drain()
+        await reader.readuntil(b"\r\n")
+        elapsed = time.perf_counter() - sent
+        latencies.append(elapsed)
+        if alarm_device and i == 6:
+            alarm_latencies.append(elapsed)
+    writer.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--devices", type=int, default=100)
+    parser.add_argument("--packets", type=int, default=30, help="packets per device (8 readings each)")
+    parser.add_argument("--alarm-share", type=float, default=0.1, help="share of devices that exceed the limit")
+    args = parser.parse_args()
+
+    engine = setup_database()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jianguan.settings")
+    os.environ.setdefault("DEBUG", "1")
+    os.environ.setdefault("LEDGER_GENERATE_KEY", "1")
+    os.environ.setdefault("JIANGUAN_VAR_DIR", tempfile.mkdtemp(prefix="jianguan-bench-"))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from jianguan.sites import services
+    from jianguan.sites.ingest import build_gateway
+    from jianguan.sites.models import Alarm, Device, Reading
+    from jianguan.sites.protocols import hj212
+    from jianguan.testing import factories as f
+
+    call_command("migrate", verbosity=0)
+    project = f.ProjectFactory(state="under_construction")
+    pw = services.password_hash("benchpw")
+    Device.objects.bulk_create(
+        [
+            Device(
+                project=project,
+                name=f"bench {i}",
+                kind="dust_noise",
+                protocol="hj212",
+                mn=f"BENCH{i:06d}",
+                password_hash=pw,
+            )
+            for i in range(args.devices)
+        ]
+    )
+    gateway = build_gateway("127.0.0.1", 0)
+    stop = gateway.run_in_thread()
+    alarm_devices = max(1, int(args.devices * args.alarm_share))
+    latencies: list[float] = []
+    alarm_latencies: list[float] = []
+
+    async def run_all():
+        await asyncio.gather(
+            *(
+                device_session(hj212, "127.0.0.1", gateway.port, f"BENCH{i:06d}", args.packets, i < alarm_devices,
+                               latencies, alarm_latencies)
+                for i in range(args.devices)
+            )
+        )  # fmt: skip
+
+    print(
+        f"HJ 212 ingest benchmark on {engine}: {args.devices} devices × {args.packets} packets"
+        f" × {len(FACTORS)} readings"
+    )
+    started = time.perf_counter()
+    asyncio.run(run_all())
+    elapsed = time.perf_counter() - started
+    stop()
+    stored = Reading.objects.count()
+    alarms = Alarm.objects.count()
+    print()
+    print(f"engine                 {engine}")
+    print(f"readings stored        {stored:,} in {elapsed:.1f} s")
+    print(f"readings/s end to end  {stored / elapsed:,.0f}   (goal ≥ 50,000 on PostgreSQL)")
+    print(f"packets/s              {len(latencies) / elapsed:,.0f}")
+    print(
+        f"packet latency         p50 {statistics.median(latencies) * 1000:.1f} ms"
+        f"  p99 {percentile(latencies, 0.99) * 1000:.1f} ms"
+    )
+    if alarm_latencies:
+        print(
+            f"alarm latency          p50 {statistics.median(alarm_latencies) * 1000:.1f} ms  "
+            f"p99 {percentile(alarm_latencies, 0.99) * 1000:.1f} ms   ({alarms} alarms; goal p99 ≤ 1 s)"
+        )
+    stats = gateway.stats.snapshot()
+    print(f"gateway                {stats['frames_ok']:,} frames ok, rejected {stats['frames_rejected']}")
+
+
+if __name__ == "__main__":
+    main()
