@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from jianguan.accounts.models import User
 from jianguan.core import audit
+from jianguan.ledger import services as ledger
 from jianguan.notify.services import notify
 from jianguan.projects import permissions as project_permissions
 from jianguan.projects.models import ParticipantRole
@@ -100,6 +101,27 @@ def _announce(alarm: Alarm, kind: str) -> None:
     )
 
 
+def _record_evidence(alarm: Alarm, kind: str) -> None:
+    """Alarms go into the evidence log, so a raised or cleared exceedance cannot be edited away later."""
+    ledger.append(
+        f"alarm.{kind}",
+        "sites.alarm",
+        alarm.pk,
+        {
+            "project": alarm.project.code,
+            "device": alarm.device.mn or str(alarm.device_id),
+            "parameter": alarm.parameter,
+            "rule": alarm.rule.name,
+            "limit": alarm.rule.warning,
+            "severity": alarm.severity,
+            "value": alarm.last_value,
+            "peak": alarm.peak_value,
+            "raised_at": alarm.raised_at.isoformat(),
+        },
+        scope=f"project:{alarm.project_id}",
+    )
+
+
 def evaluate(device: Device, readings: list[Reading]) -> list[Alarm]:
     """Feeds real-time readings with a valid flag (N or none) to the device's rules, in time order."""
     touched: list[Alarm] = []
@@ -136,6 +158,7 @@ def _step(device: Device, rule: LimitRule, reading: Reading) -> Alarm | None:
                 last_value=event.value,
                 peak_value=event.peak,
             )
+            _record_evidence(alarm, "raise")
             _announce(alarm, "raise")
             transaction.on_commit(lambda: actuators.on_alarm_raised(alarm))
         elif alarm is not None:
@@ -146,6 +169,7 @@ def _step(device: Device, rule: LimitRule, reading: Reading) -> Alarm | None:
                     alarm.state = Alarm.State.CLEARED
             alarm.save()
             if event.kind in (engine.EventKind.ESCALATE, engine.EventKind.CLEAR):
+                _record_evidence(alarm, event.kind)
                 _announce(alarm, event.kind)
     row.over, row.under, row.peak = state.over, state.under, state.peak
     row.active = state.active or ""

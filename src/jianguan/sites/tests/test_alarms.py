@@ -70,6 +70,10 @@ def test_sustained_pm25_exceedance_raises_notifies_and_clears(site):
     assert Notification.objects.filter(topic="alarm.clear").count() == 2
     assert not Notification.objects.filter(recipient=bystander).exists()
     assert Reading.objects.filter(device=device, parameter="a34004").count() == len(values)
+    from jianguan.ledger.models import LedgerEntry
+
+    kinds = list(LedgerEntry.objects.filter(record_type="sites.alarm").order_by("index").values_list("kind", flat=True))
+    assert kinds == ["alarm.raise", "alarm.clear"]
 
 
 def test_non_normal_flags_do_not_count(site):
