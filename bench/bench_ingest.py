@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import multiprocessing
 import os
 import statistics
 import sys
@@ -36,14 +37,20 @@ def frame(hj212, mn: str, when: dt.datetime, pm25: float) -> bytes:
     return hj212.frame_segment(segment)
 
 
-async def device_session(hj212, host, port, mn, packets, alarm_device, latencies, alarm_latencies):
-    reader, writer = await asyncio.open_connection(host, port)
+def device_frames(hj212, mn: str, packets: int, alarm_device: bool) -> list[bytes]:
     start = dt.datetime(2026, 11, 20, 10, 0)
-    for i in range(packets):
-        # Alarm devices exceed the PM2.5 limit from the 5th packet on: the 7th raises (sustain 3).
-        pm25 = 120.0 if alarm_device and i >= 4 else 40.0
+    # Alarm devices exceed the PM2.5 limit from the 5th packet on: the 7th raises (sustain 3).
+    return [
+        frame(hj212, mn, start + dt.timedelta(seconds=30 * i), 120.0 if alarm_device and i >= 4 else 40.0)
+        for i in range(packets)
+    ]
+
+
+async def device_session(reader, writer, frames, alarm_device, started, latencies, alarm_latencies):
+    await started.wait()
+    for i, data in enumerate(frames):
         sent = time.perf_counter()
-        writer.write(frame(hj212, mn, start + dt.timedelta(seconds=30 * i), pm25))
+        writer.write(data)
         await writer.drain()
         await reader.readuntil(b"\r\n")
         elapsed = time.perf_counter() - sent
@@ -53,11 +60,56 @@ async def device_session(hj212, host, port, mn, packets, alarm_device, latencies
     writer.close()
 
 
+def client_process(ports: list[int], devices: list[tuple[str, bool]], packets: int, conn) -> None:
+    """Runs in its own process: frames are built and connections opened before the clock starts; then
+    every device sends a packet and waits for its answer, as a real monitor does."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src"))
+    from jianguan.sites.protocols import hj212
+
+    latencies: list[float] = []
+    alarm_latencies: list[float] = []
+
+    async def run_all():
+        started = asyncio.Event()
+        sessions = []
+        for k, (mn, alarm) in enumerate(devices):
+            reader, writer = await asyncio.open_connection("127.0.0.1", ports[k % len(ports)])
+            frames = device_frames(hj212, mn, packets, alarm)
+            sessions.append(device_session(reader, writer, frames, alarm, started, latencies, alarm_latencies))
+        tasks = [asyncio.ensure_future(session) for session in sessions]
+        conn.send("ready")
+        await asyncio.get_running_loop().run_in_executor(None, conn.recv)  # "go"
+        started.set()
+        await asyncio.gather(*tasks)
+
+    asyncio.run(run_all())
+    conn.send((latencies, alarm_latencies))
+    conn.close()
+
+
+def gateway_process(worker: str, max_batch: int, conn) -> None:
+    """A further gateway process (scale-out): its own event loop, batch writer and database connection."""
+    import django
+
+    django.setup()
+    from jianguan.sites.ingest import BatchWriter, build_gateway
+
+    gateway = build_gateway("127.0.0.1", 0, writer=BatchWriter(worker=worker, max_batch=max_batch))
+    stop = gateway.run_in_thread()
+    conn.send(gateway.port)
+    conn.recv()  # "stop"
+    stop()
+    conn.send(gateway.writer.stats)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--devices", type=int, default=100)
-    parser.add_argument("--packets", type=int, default=30, help="packets per device (8 readings each)")
+    parser.add_argument("--devices", type=int, default=1000)
+    parser.add_argument("--packets", type=int, default=20, help="packets per device (8 readings each)")
     parser.add_argument("--alarm-share", type=float, default=0.1, help="share of devices that exceed the limit")
+    parser.add_argument("--clients", type=int, default=1, help="load-generating processes")
+    parser.add_argument("--gateways", type=int, default=1, help="gateway processes (scale-out)")
+    parser.add_argument("--max-batch", type=int, default=2000, help="packets per transaction at most")
     args = parser.parse_args()
 
     engine = setup_database()
@@ -73,9 +125,8 @@ def main() -> None:
     from django.core.management import call_command
 
     from jianguan.sites import services
-    from jianguan.sites.ingest import build_gateway
+    from jianguan.sites.ingest import BatchWriter, build_gateway
     from jianguan.sites.models import Alarm, Device, Reading
-    from jianguan.sites.protocols import hj212
     from jianguan.testing import factories as f
 
     call_command("migrate", verbosity=0)
@@ -94,29 +145,52 @@ def main() -> None:
             for i in range(args.devices)
         ]
     )
-    gateway = build_gateway("127.0.0.1", 0)
+    writer = BatchWriter(max_batch=args.max_batch)
+    gateway = build_gateway("127.0.0.1", 0, writer=writer)
     stop = gateway.run_in_thread()
+    context = multiprocessing.get_context("spawn")
+    ports = [gateway.port]
+    more_gateways = []
+    for k in range(1, args.gateways):
+        parent, child = context.Pipe()
+        process = context.Process(target=gateway_process, args=(f"bench{k}", args.max_batch, child), daemon=True)
+        process.start()
+        ports.append(parent.recv())
+        more_gateways.append((process, parent))
     alarm_devices = max(1, int(args.devices * args.alarm_share))
-    latencies: list[float] = []
-    alarm_latencies: list[float] = []
-
-    async def run_all():
-        await asyncio.gather(
-            *(
-                device_session(hj212, "127.0.0.1", gateway.port, f"BENCH{i:06d}", args.packets, i < alarm_devices,
-                               latencies, alarm_latencies)
-                for i in range(args.devices)
-            )
-        )  # fmt: skip
-
+    devices = [(f"BENCH{i:06d}", i < alarm_devices) for i in range(args.devices)]
+    clients = []
+    for k in range(args.clients):
+        parent, child = context.Pipe()
+        process = context.Process(
+            target=client_process, args=(ports, devices[k :: args.clients], args.packets, child), daemon=True
+        )
+        process.start()
+        clients.append((process, parent))
+    for _, parent in clients:
+        assert parent.recv() == "ready"
     print(
         f"HJ 212 ingest benchmark on {engine}: {args.devices} devices × {args.packets} packets"
-        f" × {len(FACTORS)} readings"
+        f" × {len(FACTORS)} readings; {args.gateways} gateway process(es), {args.clients} client process(es),"
+        f" batches ≤ {args.max_batch} packets"
     )
     started = time.perf_counter()
-    asyncio.run(run_all())
+    for _, parent in clients:
+        parent.send("go")
+    latencies: list[float] = []
+    alarm_latencies: list[float] = []
+    for process, parent in clients:
+        got, got_alarm = parent.recv()
+        latencies += got
+        alarm_latencies += got_alarm
+        process.join()
     elapsed = time.perf_counter() - started
     stop()
+    writer_stats = [writer.stats]
+    for process, parent in more_gateways:
+        parent.send("stop")
+        writer_stats.append(parent.recv())
+        process.join()
     stored = Reading.objects.count()
     alarms = Alarm.objects.count()
     print()
@@ -135,6 +209,10 @@ def main() -> None:
         )
     stats = gateway.stats.snapshot()
     print(f"gateway                {stats['frames_ok']:,} frames ok, rejected {stats['frames_rejected']}")
+    w = writer.stats
+    print(
+        f"batch writer           {w['batches']:,} transactions, {w['packets'] / max(1, w['batches']):.0f} packets each"
+    )
 
 
 if __name__ == "__main__":

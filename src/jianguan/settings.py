@@ -215,6 +215,31 @@ LEDGER_SIGNING_KEY_FILE = os.environ.get("LEDGER_SIGNING_KEY_FILE", str(VAR_DIR 
 LEDGER_GENERATE_KEY = env_bool("LEDGER_GENERATE_KEY", DEBUG or env_bool("JIANGUAN_DEMO", False))
 LEDGER_CHECKPOINT_MINUTES = int(os.environ.get("LEDGER_CHECKPOINT_MINUTES", "10"))
 
+# Smart-site readings at volume (jianguan.sites.aggregates): hourly/daily roll-ups, raw-data retention.
+# The roll-up job recomputes the last N hours every 10 minutes (late, spooled data lands in them).
+READINGS_ROLLUP_LOOKBACK_HOURS = int(os.environ.get("READINGS_ROLLUP_LOOKBACK_HOURS", "6"))
+# Raw readings older than this many days are deleted once their day is aggregated (0 = keep forever);
+# hourly aggregates are kept READINGS_HOURLY_RETENTION_DAYS (0 = forever), daily aggregates forever.
+READINGS_RETENTION_DAYS = int(os.environ.get("READINGS_RETENTION_DAYS", "180"))
+READINGS_HOURLY_RETENTION_DAYS = int(os.environ.get("READINGS_HOURLY_RETENTION_DAYS", "730"))
+
+# Notifications (jianguan.notify): email over SMTP and the outbox's retries (docs/configuration.md).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "jianguan@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+NOTIFY_EMAIL = env_bool("NOTIFY_EMAIL", bool(EMAIL_HOST))  # no SMTP server configured, no email channel
+NOTIFY_MAX_ATTEMPTS = int(os.environ.get("NOTIFY_MAX_ATTEMPTS", "10"))
+NOTIFY_RETRY_BASE_SECONDS = int(os.environ.get("NOTIFY_RETRY_BASE_SECONDS", "60"))
+NOTIFY_RETRY_MAX_SECONDS = int(os.environ.get("NOTIFY_RETRY_MAX_SECONDS", "3600"))
+NOTIFY_WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("NOTIFY_WEBHOOK_TIMEOUT_SECONDS", "10"))
+SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")  # e.g. https://jg.example.gov.cn: links in mail/robots
+
 JIANGUAN = {
     "CITY_CODE": os.environ.get("JIANGUAN_CITY_CODE", "371300"),
     "MAP_CENTER": (35.05, 118.35),

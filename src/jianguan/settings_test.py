@@ -19,3 +19,6 @@ from .settings import *  # noqa: F403
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
+# Parallel workers (and earlier runs) share the Redis cache: each test process gets its own key space,
+# so one worker's failed logins never lock another worker's test user.
+CACHES["default"]["KEY_PREFIX"] = f"test-{os.getpid()}"  # noqa: F405

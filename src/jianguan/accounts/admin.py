@@ -9,10 +9,10 @@ class UserAdmin(BaseUserAdmin):
     list_display = ["username", "display_name", "role", "department", "enterprise", "is_active"]
     list_filter = ["role", "department__kind", "is_active"]
     search_fields = ["username", "display_name"]
-    autocomplete_fields = ["enterprise"]
+    autocomplete_fields = ["enterprise", "person"]
     fieldsets = (
         *BaseUserAdmin.fieldsets,
-        ("监管平台", {"fields": ("display_name", "role", "department", "enterprise")}),
+        ("监管平台", {"fields": ("display_name", "role", "department", "enterprise", "person")}),
     )
 
 

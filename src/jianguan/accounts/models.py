@@ -6,6 +6,7 @@ import hashlib
 import secrets
 
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -52,6 +53,16 @@ class User(AbstractUser):
         verbose_name="所属企业",
     )
     display_name = models.CharField("姓名", max_length=50, blank=True)
+    # The registered person (人员库) this account belongs to, e.g. a project manager: key posts held by that
+    # person reach this user (site alarms to the project manager and safety officer).
+    person = models.OneToOneField(
+        "registry.Person",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="user",
+        verbose_name="对应人员",
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "用户"
@@ -61,6 +72,11 @@ class User(AbstractUser):
                 condition=~models.Q(role="enterprise_user") | models.Q(enterprise__isnull=False),
             ),
         ]
+
+    def clean(self):
+        super().clean()
+        if self.person_id and self.enterprise_id and self.person.employer_id not in (None, self.enterprise_id):
+            raise ValidationError({"person": "该人员不属于此用户的所属企业"})
 
     def get_full_name(self) -> str:
         return self.display_name or super().get_full_name() or self.username

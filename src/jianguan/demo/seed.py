@@ -696,6 +696,8 @@ def _ensure_demo_user_projects(projects: list[Project], by_kind, staff) -> None:
         KeyPerson.objects.filter(project=project, role="project_manager").update(person=staff[builder.pk]["pm"][0])
         KeyPerson.objects.filter(project=project, role="safety_officer").update(person=staff[builder.pk]["safety"][0])
         KeyPerson.objects.filter(project=project, role="chief_supervisor").update(person=staff[sup.pk]["chief"][0])
+    # builder_user is the account of that project manager: site alarms of those projects reach it by name.
+    User.objects.filter(username="builder_user").update(person=staff[builder.pk]["pm"][0])
 
 
 def seed_devices(projects: list[Project]) -> int:

@@ -6,6 +6,8 @@ from django.conf import settings
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
+from jianguan.core.schedule import utc_hour
+
 from . import services
 
 log = logging.getLogger(__name__)
@@ -17,7 +19,7 @@ def sign_checkpoint_periodically():
     log.info("ledger checkpoint at tree size %s", cp.tree_size)
 
 
-@db_periodic_task(crontab(hour="2", minute="30"))
+@db_periodic_task(crontab(hour=utc_hour(2), minute="30"))  # 02:30 local time
 def nightly_self_audit():
     run = services.self_audit()
     if not run.ok:

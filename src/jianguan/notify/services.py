@@ -1,16 +1,237 @@
+"""Notifications through an outbox.
+
+`notify()` writes, in the caller's transaction, one in-app `Notification` per recipient and one `Delivery` row
+per outgoing copy: an email to each recipient with an address (when email is configured) and a message to each
+active group robot of the project's jurisdiction (or city-wide) whose topic filter matches. After the commit a
+background job sends them; a job every minute retries what failed, with exponential backoff, and gives up
+after NOTIFY_MAX_ATTEMPTS. Nothing is lost while the SMTP server or a robot is down: the rows wait.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
 from collections.abc import Iterable
 
-from .models import Notification
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from . import webhooks
+from .models import Delivery, Message, Notification, WebhookEndpoint
+
+log = logging.getLogger(__name__)
+
+CHANNELS = ("email", "webhook")  # beyond in-app, which every recipient always gets
+# A claimed row is not picked up by another worker for this long (longer than any one send can take);
+# a worker that dies mid-send leaves the row to be retried after it.
+LEASE = dt.timedelta(minutes=5)
+BATCH = 500
+# The last line of every robot message: a DingTalk robot secured by keyword can use “监管平台”.
+ROBOT_FOOTER = "监管平台自动推送"
 
 
-def notify(recipients: Iterable, *, topic: str, title: str, body: str = "", url: str = "") -> int:
-    """One in-app notification per distinct recipient; returns how many were written."""
+class GiveUp(Exception):
+    """A delivery that cannot succeed however often it is retried (e.g. its robot was deleted)."""
+
+
+def notify(
+    recipients: Iterable,
+    *,
+    topic: str,
+    title: str,
+    body: str = "",
+    url: str = "",
+    project=None,
+    channels: Iterable[str] | None = None,
+) -> int:
+    """One in-app notification per distinct active recipient, plus the outbox rows for email (recipients with
+    an address) and the group robots (of `project`'s jurisdiction and city-wide ones; without a project only
+    city-wide ones). `channels` limits the outgoing channels ("email", "webhook"; default both).
+    Returns how many in-app notifications were written."""
+    wanted = set(CHANNELS if channels is None else channels)
     users = {u.pk: u for u in recipients if u is not None and getattr(u, "is_active", False)}
-    Notification.objects.bulk_create(
-        [Notification(recipient_id=pk, topic=topic, title=title[:200], body=body, url=url[:300]) for pk in users]
-    )
+    title, url = title[:200], url[:300]
+    with transaction.atomic():
+        notes = Notification.objects.bulk_create(
+            [Notification(recipient_id=pk, topic=topic, title=title, body=body, url=url) for pk in users]
+        )
+        rows: list[Delivery] = []
+        if "email" in wanted and email_enabled():
+            rows += [
+                Delivery(channel=Delivery.Channel.EMAIL, notification=n, target=users[n.recipient_id].email.strip())
+                for n in notes
+                if users[n.recipient_id].email.strip()
+            ]
+        if "webhook" in wanted:
+            rows += [
+                Delivery(channel=Delivery.Channel.WEBHOOK, endpoint=ep, target=ep.name[:254])
+                for ep in endpoints_for(topic, project)
+            ]
+        if rows:
+            message = Message.objects.create(topic=topic, title=title, body=body, url=url, project=project)
+            now = timezone.now()
+            for row in rows:
+                row.message, row.next_attempt_at = message, now
+            Delivery.objects.bulk_create(rows)
+            transaction.on_commit(lambda: _enqueue(message.pk), robust=True)
     return len(users)
 
 
 def unread_for(user):
     return Notification.objects.filter(recipient=user, read_at__isnull=True)
+
+
+def email_enabled() -> bool:
+    return bool(getattr(settings, "NOTIFY_EMAIL", False))
+
+
+def endpoints_for(topic: str, project=None) -> list[WebhookEndpoint]:
+    """Active robots for the project's jurisdiction (or one above it) and city-wide ones, filtered by topic."""
+    scope = Q(jurisdiction__isnull=True)
+    jurisdiction = getattr(project, "jurisdiction", None)
+    ids = []
+    while jurisdiction is not None and len(ids) < 10:
+        ids.append(jurisdiction.pk)
+        jurisdiction = jurisdiction.parent
+    if ids:
+        scope |= Q(jurisdiction_id__in=ids)
+    return [ep for ep in WebhookEndpoint.objects.filter(scope, active=True).order_by("pk") if ep.wants(topic)]
+
+
+def _enqueue(message_id: int) -> None:
+    from .tasks import deliver_message
+
+    deliver_message(message_id)
+
+
+# --- sending -------------------------------------------------------------------------------------------
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """The wait after the `attempts`-th failure: base · 2^(attempts-1), at most the cap."""
+    base = settings.NOTIFY_RETRY_BASE_SECONDS
+    return dt.timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), settings.NOTIFY_RETRY_MAX_SECONDS))
+
+
+def absolute(url: str) -> str:
+    """The platform link for mail and robots: SITE_URL + path; none when SITE_URL is not set."""
+    if not url or "://" in url:
+        return url
+    site = getattr(settings, "SITE_URL", "")
+    return f"{site}{url}" if site else ""
+
+
+def deliver_due(*, message_id: int | None = None, now: dt.datetime | None = None, limit: int = BATCH) -> dict:
+    """Sends the outbox rows that are due (pending, or failed and past their backoff); returns counts.
+    When a target fails (the SMTP server, one robot), its other due rows are not tried in the same run: they
+    wait, without using up an attempt, until the failed row's next try."""
+    now = now or timezone.now()
+    open_states = [Delivery.Status.PENDING, Delivery.Status.FAILED]
+    due = Delivery.objects.filter(status__in=open_states, next_attempt_at__lte=now).select_related(
+        "message", "endpoint"
+    )
+    if message_id is not None:
+        due = due.filter(message_id=message_id)
+    counts = {"sent": 0, "failed": 0, "gave_up": 0, "deferred": 0}
+    down: dict[tuple, dt.datetime] = {}  # target → when it is tried again
+    deferred: dict[tuple, list[int]] = {}
+    for row in due.order_by("next_attempt_at", "pk")[:limit]:
+        key = (row.channel, row.endpoint_id)
+        if key in down:
+            deferred.setdefault(key, []).append(row.pk)
+            continue
+        if not _claim(row, now):
+            continue  # another worker has it
+        status = attempt(row, now)
+        counts[status] += 1
+        if status == Delivery.Status.FAILED:
+            down[key] = row.next_attempt_at
+        elif status == Delivery.Status.GAVE_UP and row.attempts >= settings.NOTIFY_MAX_ATTEMPTS:
+            down[key] = now + backoff(1)
+    for key, ids in deferred.items():
+        counts["deferred"] += Delivery.objects.filter(
+            pk__in=ids, status__in=open_states, next_attempt_at__lte=now
+        ).update(next_attempt_at=down[key])
+    return counts
+
+
+def _claim(row: Delivery, now: dt.datetime) -> bool:
+    claimed = Delivery.objects.filter(
+        pk=row.pk, status=row.status, attempts=row.attempts, next_attempt_at=row.next_attempt_at
+    ).update(next_attempt_at=now + LEASE)
+    return claimed == 1
+
+
+def attempt(row: Delivery, now: dt.datetime | None = None) -> str:
+    """One try at sending `row`; records the outcome on the row and returns its new status."""
+    now = now or timezone.now()
+    row.attempts += 1
+    try:
+        _send(row)
+    except Exception as exc:  # every failure is recorded on the row; none may stop the other deliveries
+        permanent = isinstance(exc, GiveUp)
+        if not isinstance(exc, GiveUp | webhooks.WebhookError | OSError):
+            log.exception("notify: delivery %s failed unexpectedly", row.pk)
+        row.last_error = (str(exc) or exc.__class__.__name__)[:1000]
+        if permanent or row.attempts >= settings.NOTIFY_MAX_ATTEMPTS:
+            row.status, row.next_attempt_at = Delivery.Status.GAVE_UP, None
+            log.warning("notify: gave up delivery %s to %s: %s", row.pk, row.target, row.last_error)
+        else:
+            row.status, row.next_attempt_at = Delivery.Status.FAILED, now + backoff(row.attempts)
+    else:
+        row.status, row.sent_at, row.next_attempt_at, row.last_error = Delivery.Status.SENT, now, None, ""
+    row.save(update_fields=["attempts", "status", "next_attempt_at", "last_error", "sent_at"])
+    return row.status
+
+
+def _send(row: Delivery) -> None:
+    message = row.message
+    link = absolute(message.url)
+    if row.channel == Delivery.Channel.EMAIL:
+        text = message.body
+        if link:
+            text += f"\n\n详情：{link}"
+        text += "\n\n—— 本邮件由监管平台自动发送，请勿回复。"
+        send_mail(message.title, text, settings.DEFAULT_FROM_EMAIL, [row.target], fail_silently=False)
+    elif row.channel == Delivery.Channel.WEBHOOK:
+        endpoint = row.endpoint
+        if endpoint is None:
+            raise GiveUp("群机器人已删除")
+        if not endpoint.active:
+            raise GiveUp("群机器人已停用")
+        send_webhook(endpoint, message.title, message.body, link)
+    else:
+        raise GiveUp(f"未知渠道 {row.channel}")
+
+
+def send_webhook(endpoint: WebhookEndpoint, title: str, body: str, link: str = "") -> dict:
+    return webhooks.send(
+        endpoint.kind,
+        endpoint.url,
+        title,
+        body,
+        link=link,
+        footer=ROBOT_FOOTER,
+        secret=endpoint.secret,
+        timeout=settings.NOTIFY_WEBHOOK_TIMEOUT_SECONDS,
+    )
+
+
+def send_test(endpoint: WebhookEndpoint) -> None:
+    """A test message straight to the robot (not through the outbox); raises WebhookError on failure."""
+    send_webhook(
+        endpoint,
+        "【测试】监管平台通知",
+        f"这是一条测试消息：群机器人“{endpoint.name}”已接入监管平台。",
+        absolute("/notifications/"),
+    )
+
+
+def requeue(deliveries) -> int:
+    """Failed or given-up rows back into the outbox with a fresh set of attempts (after the cause is fixed)."""
+    return deliveries.exclude(status=Delivery.Status.SENT).update(
+        status=Delivery.Status.PENDING, attempts=0, next_attempt_at=timezone.now()
+    )

@@ -8,7 +8,7 @@ from .models import Notification
 
 @login_required
 def inbox(request):
-    qs = Notification.objects.filter(recipient=request.user)
+    qs = Notification.objects.filter(recipient=request.user).prefetch_related("deliveries")
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
     response = render(request, "notify/inbox.html", {"page": page, "query": ""})
     # Seen now: mark what this page showed as read.

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from jianguan.core.models import Jurisdiction
 from jianguan.ledger import services as ledger
+from jianguan.sites import live as site_live
 from jianguan.sites import services as sites
 
 from . import dangerous_works, lifecycle, permissions, services
@@ -106,7 +107,7 @@ def project_detail(request, pk: int):
         "report_form": ProgressReportForm(),
         "parameter_specs": {s.key: s for s in dangerous_works.PARAMETERS},
         "devices": sites.devices_for(project),
-        "alarms": sites.recent_alarms(project),
+        "alarm_panel": site_live.project_panel(user, project),
     }
     return render(request, "projects/detail.html", context)
 

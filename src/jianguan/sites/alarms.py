@@ -4,11 +4,12 @@ engine (alarm_engine.py); the district bureau and the general contractor's users
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 import zoneinfo
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
@@ -24,6 +25,7 @@ from . import actuators
 from . import alarm_engine as engine
 from .models import Alarm, Device, LimitRule, Reading, RuleState
 
+log = logging.getLogger(__name__)
 LOCAL = zoneinfo.ZoneInfo("Asia/Shanghai")
 # GB 12523-2011: day 06:00–22:00, night 22:00–06:00 (unless the local government sets other hours).
 DAY_START, DAY_END = dt.time(6), dt.time(22)
@@ -42,25 +44,48 @@ _rules_cache: dict[tuple, tuple[float, list[LimitRule]]] = {}
 
 def invalidate_rules(**kwargs) -> None:
     _rules_cache.clear()
+    _device_cache.clear()
 
 
 def rules_for(device: Device, parameter: str, ts: dt.datetime) -> list[LimitRule]:
+    return rules_for_key(device.project.jurisdiction_id, device.kind, parameter, ts)
+
+
+def rules_for_key(jurisdiction_id: int, device_kind: str, parameter: str, ts: dt.datetime) -> list[LimitRule]:
+    return _rules(jurisdiction_id, device_kind, parameter, period_of(ts))
+
+
+def _rules(jurisdiction_id: int, device_kind: str, parameter: str, period: str) -> list[LimitRule]:
     """The most specific active rules: the jurisdiction's own replace the city-wide default.
     Cached per process (rules change rarely; saving one clears the cache)."""
-    jurisdiction_id = device.project.jurisdiction_id
-    key = (jurisdiction_id, parameter, device.kind, period_of(ts))
+    key = (jurisdiction_id, parameter, device_kind, period)
     cached = _rules_cache.get(key)
     if cached is not None and time.monotonic() - cached[0] < RULES_TTL:
         return cached[1]
     rules = list(
         LimitRule.objects.filter(active=True, parameter=parameter)
         .filter(Q(jurisdiction_id=jurisdiction_id) | Q(jurisdiction__isnull=True))
-        .filter(Q(device_kind="") | Q(device_kind=device.kind))
+        .filter(Q(device_kind="") | Q(device_kind=device_kind))
         .filter(period__in=[LimitRule.Period.ALL, key[3]])
     )
     local = [r for r in rules if r.jurisdiction_id == jurisdiction_id]
     _rules_cache[key] = (time.monotonic(), local or rules)
     return local or rules
+
+
+# Device → (jurisdiction, kind) for the rules, cached like the rules (a moved device is seen within the TTL).
+_device_cache: dict[int, tuple[float, int, str]] = {}
+
+
+def _device_keys(device_ids: set[int]) -> dict[int, tuple[int, str]]:
+    now = time.monotonic()
+    missing = [d for d in device_ids if d not in _device_cache or now - _device_cache[d][0] >= RULES_TTL]
+    if missing:
+        for pk, jurisdiction_id, kind in Device.objects.filter(pk__in=missing).values_list(
+            "pk", "project__jurisdiction_id", "kind"
+        ):
+            _device_cache[pk] = (now, jurisdiction_id, kind)
+    return {d: _device_cache[d][1:] for d in device_ids if d in _device_cache}
 
 
 post_save.connect(invalidate_rules, sender=LimitRule)
@@ -72,9 +97,17 @@ def _limit(rule: LimitRule) -> engine.Limit:
 
 
 def recipients(project) -> list[User]:
-    """Who hears of a site alarm: the district bureau's regulators and the general contractor's users."""
+    """Who hears of a site alarm: the district bureau's regulators, the users who are the project's 项目经理
+    and 专职安全员 (User.person is their key person), and the general contractor's users."""
+    from jianguan.projects.models import KeyPostRole
+
     regulators = User.objects.filter(
         is_active=True, role=User.Role.DISTRICT_REGULATOR, department__jurisdiction=project.jurisdiction
+    )
+    key_people = User.objects.filter(
+        is_active=True,
+        person__key_posts__project=project,
+        person__key_posts__role__in=[KeyPostRole.PROJECT_MANAGER, KeyPostRole.SAFETY_OFFICER],
     )
     contractors = User.objects.filter(
         is_active=True,
@@ -82,7 +115,8 @@ def recipients(project) -> list[User]:
         enterprise__participations__project=project,
         enterprise__participations__role=ParticipantRole.GENERAL_CONTRACTOR,
     )
-    return list(regulators) + list(contractors)
+    found = {u.pk: u for qs in (regulators, key_people, contractors) for u in qs}
+    return list(found.values())
 
 
 def _announce(alarm: Alarm, kind: str) -> None:
@@ -98,15 +132,17 @@ def _announce(alarm: Alarm, kind: str) -> None:
             f"限值 {rule.warning:g}{rule.unit}（{rule.source}{'' if rule.confirmed else '，默认值待确认'}）"
         ),
         url=f"/projects/{alarm.project_id}/",
+        project=alarm.project,  # the group robots of its district (and city-wide ones) hear of it too
     )
 
 
-def _record_evidence(alarm: Alarm, kind: str) -> None:
-    """Alarms go into the evidence log, so a raised or cleared exceedance cannot be edited away later."""
-    ledger.append(
+def _evidence(alarm: Alarm, kind: str) -> ledger.Item:
+    """Alarms go into the evidence log, so a raised or cleared exceedance cannot be edited away later.
+    The content is the alarm as it is at the event."""
+    return ledger.Item(
         f"alarm.{kind}",
         "sites.alarm",
-        alarm.pk,
+        str(alarm.pk),
         {
             "project": alarm.project.code,
             "device": alarm.device.mn or str(alarm.device_id),
@@ -122,31 +158,127 @@ def _record_evidence(alarm: Alarm, kind: str) -> None:
     )
 
 
-def evaluate(device: Device, readings: list[Reading]) -> list[Alarm]:
-    """Feeds real-time readings with a valid flag (N or none) to the device's rules, in time order."""
-    touched: list[Alarm] = []
-    for reading in sorted(readings, key=lambda r: r.ts):
-        if reading.series != Reading.Series.REALTIME or reading.value is None or reading.flag not in ("", "N"):
+def announce_events(events: list[tuple[int, str]]) -> list[int]:
+    """Notifies the people of each (alarm id, event kind), in a task after the ingest transaction, so
+    a burst of alarms never holds up the readings behind it. Returns the ids not found (not committed
+    yet, or rolled back)."""
+    found = Alarm.objects.select_related("project", "device", "rule").in_bulk([pk for pk, _ in events])
+    for pk, kind in events:
+        if pk in found:
+            _announce(found[pk], kind)
+    return [pk for pk, _ in events if pk not in found]
+
+
+def _evaluable(sample) -> bool:
+    return sample.series == Reading.Series.REALTIME and sample.value is not None and sample.flag in ("", "N")
+
+
+def evaluate(device: Device, samples) -> list[Alarm]:
+    """Feeds one device's real-time readings with a valid flag (N or none) to its rules, in time order."""
+    return evaluate_batch([(device.pk, list(samples))])
+
+
+def evaluate_batch(batch) -> list[Alarm]:
+    """Feeds a batch of (device id, samples) to the rules. The rule states of the batch's devices are read
+    (and locked on PostgreSQL) in one query and written back in one; the common case (values under the
+    limits, nothing counted) touches no state at all. Alarms are created, escalated and cleared as events
+    happen, each announced, commanded and recorded in the evidence log."""
+    work = []
+    keys = _device_keys({device_id for device_id, samples in batch if samples})
+    periods: dict[dt.datetime, str] = {}  # a packet's samples share their time
+    for device_id, samples in batch:
+        if device_id not in keys:
             continue
-        for rule in rules_for(device, reading.parameter, reading.ts):
-            alarm = _step(device, rule, reading)
-            if alarm is not None:
-                touched.append(alarm)
+        jurisdiction_id, kind = keys[device_id]
+        for sample in sorted(samples, key=lambda s: s.ts):
+            if _evaluable(sample):
+                period = periods.get(sample.ts)
+                if period is None:
+                    period = periods[sample.ts] = period_of(sample.ts)
+                rules = _rules(jurisdiction_id, kind, sample.parameter, period)
+                if rules:
+                    work.append((device_id, sample, rules))
+    if not work:
+        return []
+    with transaction.atomic():
+        locked = RuleState.objects.filter(device_id__in={w[0] for w in work}).select_related("alarm")
+        if connection.features.has_select_for_update_of:
+            locked = locked.select_for_update(of=("self",))  # the states, not their alarms
+        states = {(row.device_id, row.rule_id): row for row in locked}
+        devices: dict[int, Device] = {}
+        touched: list[Alarm] = []
+        changed: dict[tuple[int, int], RuleState] = {}
+        updated: dict[int, Alarm] = {}  # alarms whose values moved: written once, at the end
+        events: list[tuple[Alarm, str, ledger.Item]] = []  # raised, escalated, cleared: evidence and news
+        for device_id, sample, rules in work:
+            for rule in rules:
+                row = states.get((device_id, rule.pk))
+                if row is None:
+                    if sample.value <= rule.warning:
+                        continue  # nothing counted yet and nothing to count: the common case stays read-only
+                    row = states[(device_id, rule.pk)] = RuleState(device_id=device_id, rule=rule)
+                before = (row.over, row.under, row.active, row.peak, row.alarm_id)
+                alarm = _step(lambda d=device_id: _device(devices, d), rule, row, sample, updated, events)
+                if alarm is not None:
+                    touched.append(alarm)
+                if (row.over, row.under, row.active, row.peak, row.alarm_id) != before or row.pk is None:
+                    changed[(device_id, rule.pk)] = row
+        if updated:
+            # One prepared statement for all (Django's bulk_update builds a CASE per row and field: slow).
+            with connection.cursor() as cursor:
+                cursor.executemany(
+                    f"UPDATE {Alarm._meta.db_table} SET last_value = %s, peak_value = %s, severity = %s WHERE id = %s",
+                    [(a.last_value, a.peak_value, a.severity, a.pk) for a in updated.values()],
+                )
+        _save_states(list(changed.values()))
+        if events:
+            from . import tasks
+
+            ledger.append_many([item for _, _, item in events], want_entries=False)
+            news = [(alarm.pk, kind) for alarm, kind, _ in events]
+            try:
+                # Queued before the commit, so no crash after it can lose the news; the task waits for
+                # the commit (it retries while the alarms are not visible yet).
+                tasks.announce_alarm_events(news)
+            except Exception:  # the queue is away: announce here, slower but nothing is lost
+                log.exception("alarm announcements could not be queued; announcing inline")
+                announce_events(news)
+            for alarm, kind, _ in events:
+                if kind == "raise":
+                    transaction.on_commit(lambda a=alarm: actuators.on_alarm_raised(a))
     return touched
 
 
-@transaction.atomic
-def _step(device: Device, rule: LimitRule, reading: Reading) -> Alarm | None:
-    row = RuleState.objects.select_for_update().filter(device=device, rule=rule).first()
-    if row is None:
-        if reading.value <= rule.warning:
-            return None  # nothing counted yet and nothing to count: the common case stays read-only
-        row = RuleState(device=device, rule=rule)
+def _device(devices: dict[int, Device], device_id: int) -> Device:
+    if device_id not in devices:
+        devices[device_id] = Device.objects.select_related("project").get(pk=device_id)
+    return devices[device_id]
+
+
+def _save_states(rows: list[RuleState]) -> None:
+    """One upsert for new and changed states. Two gateways may count the same device after a reconnect:
+    the later write wins, no error."""
+    if rows:
+        RuleState.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["device", "rule"],
+            update_fields=["over", "under", "active", "peak", "alarm"],
+        )
+
+
+def _step(
+    get_device, rule: LimitRule, row: RuleState, reading, updated: dict[int, Alarm], events: list
+) -> Alarm | None:
+    """Advances one rule state by one reading and acts on the event. The caller saves `row` and the
+    alarms in `updated` (a value update of an open alarm is written once per batch, not per reading),
+    records `events` in the evidence log and announces them."""
     state = engine.RuleState(row.over, row.under, engine.Severity(row.active) if row.active else None, row.peak)
     state, event = engine.step(_limit(rule), state, reading.value)
-    alarm = row.alarm
+    alarm = row.alarm if row.alarm_id else None
     if event is not None:
         if event.kind == engine.EventKind.RAISE:
+            device = get_device()
             alarm = Alarm.objects.create(
                 project=device.project,
                 device=device,
@@ -158,23 +290,22 @@ def _step(device: Device, rule: LimitRule, reading: Reading) -> Alarm | None:
                 last_value=event.value,
                 peak_value=event.peak,
             )
-            _record_evidence(alarm, "raise")
-            _announce(alarm, "raise")
-            transaction.on_commit(lambda: actuators.on_alarm_raised(alarm))
+            events.append((alarm, "raise", _evidence(alarm, "raise")))
         elif alarm is not None:
             alarm.last_value, alarm.peak_value, alarm.severity = event.value, event.peak, event.severity
-            if event.kind == engine.EventKind.CLEAR:
-                alarm.cleared_at = reading.ts
-                if alarm.state != Alarm.State.RESOLVED:
-                    alarm.state = Alarm.State.CLEARED
-            alarm.save()
-            if event.kind in (engine.EventKind.ESCALATE, engine.EventKind.CLEAR):
-                _record_evidence(alarm, event.kind)
-                _announce(alarm, event.kind)
+            if event.kind == engine.EventKind.UPDATE:
+                updated[alarm.pk] = alarm
+            else:
+                if event.kind == engine.EventKind.CLEAR:
+                    alarm.cleared_at = reading.ts
+                    if alarm.state != Alarm.State.RESOLVED:
+                        alarm.state = Alarm.State.CLEARED
+                alarm.save()
+                updated.pop(alarm.pk, None)
+                events.append((alarm, str(event.kind), _evidence(alarm, str(event.kind))))
     row.over, row.under, row.peak = state.over, state.under, state.peak
     row.active = state.active or ""
     row.alarm = alarm if state.active else None
-    row.save()
     return alarm if event is not None else None
 
 

@@ -330,3 +330,46 @@ def command_device(request, device_id: int, payload: CommandIn):
 def alarm_commands(request, alarm_id: int):
     """The sprinkler commands an alarm triggered, with their acknowledgement state."""
     return alarms.visible_alarms(request.user).get(pk=alarm_id).commands.all()
+
+
+class AggregateOut(Schema):
+    parameter: str
+    series: int
+    bucket: str
+    start: dt.datetime = Field(description="the bucket's first instant (hour: UTC-aligned; day: local midnight)")
+    count: int = Field(description="valid values (flag N or none)")
+    mean: float | None
+    min_value: float | None
+    max_value: float | None
+    last_value: float | None
+    last_ts: dt.datetime | None
+    flagged: int = Field(description="rows with another flag or no value")
+
+
+class AggregateFilter(Schema):
+    bucket: str = Field("hour", pattern="^(hour|day)$")
+    parameter: str = Field("", max_length=16)
+    series: int | None = Field(None, ge=0, le=3)
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+
+@router.get("/devices/{device_id}/aggregates", response={200: list[AggregateOut], 404: ErrorOut})
+@paginate(BoundedPageNumberPagination, page_size=100)
+def device_aggregates(request, device_id: int, filters: Query[AggregateFilter]):
+    """Hourly or daily figures of a device (count, mean, min, max, last), newest first; `since`/`until`
+    select bucket starts. Kept after the raw readings are deleted (daily: forever)."""
+    from .models import ReadingAggregate
+
+    device = Device.objects.get(pk=device_id)
+    project_services.get_project_for(request.user, device.project_id)  # 404 unless the project is readable
+    qs = ReadingAggregate.objects.filter(device=device, bucket=filters.bucket)
+    if filters.parameter:
+        qs = qs.filter(parameter=filters.parameter)
+    if filters.series is not None:
+        qs = qs.filter(series=filters.series)
+    if filters.since:
+        qs = qs.filter(start__gte=filters.since)
+    if filters.until:
+        qs = qs.filter(start__lt=filters.until)
+    return qs.order_by("-start", "parameter", "series")

@@ -1,21 +1,197 @@
-"""Wires the pure HJ 212 gateway to the database: device look-ups and reading storage run in one
-worker thread (sync_to_async), so the event loop keeps serving connections while rows are written."""
+"""Wires the pure HJ 212 gateway to the database.
+
+Device identities come from a per-process cache on the event loop (a thread hop only on a miss). Packets
+are not written one by one: each connection hands its packet's samples to the `BatchWriter` and waits;
+the writer stores everything that arrived meanwhile in one transaction (one INSERT, one rule-state read)
+and then wakes the connections, which answer their devices. The answer (9014) still means "stored":
+a device whose packet could not be stored gets no answer and sends it again.
+
+When the database is unreachable, batches go to a local disk spool (fsynced JSON lines) and the devices
+are answered (their data is safe on disk); the writer replays the spool in order before any new batch
+once the database is back. An outage delays data, never drops it.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+
 from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, close_old_connections
 
 from . import services
 from .protocols.gateway import Gateway
+from .spool import Spool
 
-_store = sync_to_async(services.store_packet, thread_sensitive=True)
+log = logging.getLogger("jianguan.sites.ingest")
+OUTAGE = (OperationalError, InterfaceError)  # the database is away (not: our data is wrong)
+IDLE_REPLAY = 5.0  # seconds: an idle writer replays the spool this often
+
 _authenticate = sync_to_async(services.authenticate, thread_sensitive=True)
 _dialect = sync_to_async(services.dialect_for, thread_sensitive=True)
+_identity = sync_to_async(services._identity, thread_sensitive=True)
 
 
-async def handle_packet(packet, peer) -> None:
-    await _store(packet)
+async def authenticate(mn: str, password: str | None) -> bool | None:
+    if services.cached_identity(mn) is not None:
+        return services.authenticate(mn, password)  # cached: no database, no thread hop
+    return await _authenticate(mn, password)
 
 
-def build_gateway(host: str = "127.0.0.1", port: int = 9212, **options) -> Gateway:
-    return Gateway(host, port, handle_packet, _authenticate, _dialect, **options)
+async def dialect_for(mn: str):
+    if services.cached_identity(mn) is not None:
+        return services.dialect_for(mn)
+    return await _dialect(mn)
+
+
+class BatchWriter:
+    """Collects the samples of many packets and stores them together (see the module's docstring).
+
+    `max_batch` bounds a transaction's packets; `linger` is how long the writer waits for more packets
+    when a batch is small (a little latency buys larger batches under load; 0 = never wait).
+    """
+
+    def __init__(
+        self,
+        store: Callable[[services.Batch], list[int]] = services.store_batch,
+        *,
+        max_batch: int = 2000,
+        linger: float = 0.002,
+        spool_path: Path | None = None,
+        worker: str = "",
+    ) -> None:
+        self._store = sync_to_async(self._store_or_spool, thread_sensitive=True)
+        self._replay_async = sync_to_async(self.replay_spool, thread_sensitive=True)
+        self._store_batch = store
+        self.max_batch = max_batch
+        self.linger = linger
+        self.spool = Spool(
+            spool_path or Path(settings.VAR_DIR) / "spool" / f"hj212{'-' + worker if worker else ''}.jsonl"
+        )
+        self.dead_letters = Spool(self.spool.path.with_suffix(".rejected.jsonl"))
+        self._queue: asyncio.Queue | None = None
+        self._task: asyncio.Task | None = None
+        self._retry_at = 0.0
+        self.retry_after = 2.0  # seconds between replay attempts while the database is away
+        self.stats = {"batches": 0, "packets": 0, "stored": 0, "spooled": 0, "replayed": 0, "failed": 0}
+
+    async def submit(self, device_id: int, samples: list[services.Sample]) -> None:
+        """Returns once the samples are stored (or safely spooled); raises if neither was possible."""
+        if self._queue is None:
+            self._queue = asyncio.Queue()
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="hj212-batch-writer")
+        future = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((device_id, samples, future))
+        await future
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def _run(self) -> None:
+        assert self._queue is not None
+        while True:
+            try:
+                items = [await asyncio.wait_for(self._queue.get(), IDLE_REPLAY)]
+            except TimeoutError:
+                if len(self.spool):
+                    await self._replay_async()
+                continue
+            if self.linger and self._queue.qsize() < self.max_batch:
+                await asyncio.sleep(self.linger)
+            while len(items) < self.max_batch and not self._queue.empty():
+                items.append(self._queue.get_nowait())
+            batch = [(device_id, samples) for device_id, samples, _ in items]
+            try:
+                await self._store(batch)
+            except BaseException as exc:  # every waiting connection learns of it; the writer goes on
+                self.stats["failed"] += 1
+                log.exception("hj212 batch of %d packets failed", len(items))
+                for *_, future in items:
+                    if not future.done():
+                        future.set_exception(exc if isinstance(exc, Exception) else RuntimeError(str(exc)))
+                if not isinstance(exc, Exception):
+                    raise
+                continue
+            for *_, future in items:
+                if not future.done():
+                    future.set_result(None)
+
+    # --- the database side (one worker thread) -----------------------------------------------------
+
+    def _store_or_spool(self, batch: services.Batch) -> None:
+        self.stats["batches"] += 1
+        self.stats["packets"] += len(batch)
+        if len(self.spool) and not self._replay():
+            self._spool(batch)  # keep the order: nothing new goes in before the spool is replayed
+            return
+        try:
+            self.stats["stored"] += sum(self._store_batch(batch))
+        except OUTAGE as exc:
+            log.warning("database unavailable (%s): spooling %d packets", exc, len(batch))
+            close_old_connections()
+            self._spool(batch)
+
+    def _spool(self, batch: services.Batch) -> None:
+        self.spool.append({"batch": [[device_id, [s.as_json() for s in samples]] for device_id, samples in batch]})
+        self.stats["spooled"] += len(batch)
+
+    def _replay(self) -> bool:
+        """Replays the spool in order; True when it is empty afterwards."""
+        if time.monotonic() < self._retry_at:
+            return False
+
+        def handle(record: dict) -> None:
+            try:
+                batch = [(d, [services.Sample.from_json(s) for s in samples]) for d, samples in record["batch"]]
+                self._store_batch(batch)
+            except OUTAGE:
+                raise
+            except Exception:  # a record that can never be stored must not block the ones behind it
+                log.exception("hj212 spooled batch cannot be stored; moved to %s", self.dead_letters.path)
+                self.dead_letters.append(record)
+                return
+            self.stats["replayed"] += len(batch)
+
+        try:
+            self.spool.replay(handle)
+        except OUTAGE:
+            close_old_connections()
+            self._retry_at = time.monotonic() + self.retry_after  # don't hammer a database that is away
+            return False
+        return not len(self.spool)
+
+    def replay_spool(self) -> bool:
+        """For a periodic caller (and tests): replays what is spooled when the gateway is idle."""
+        self._retry_at = 0.0
+        return self._replay()
+
+
+def build_gateway(
+    host: str = "127.0.0.1", port: int = 9212, *, writer: BatchWriter | None = None, **options
+) -> Gateway:
+    writer = writer or BatchWriter()
+    try:
+        services.warm_identity_cache()
+    except OperationalError:  # the database is away at start: identities load on first frames instead
+        log.warning("hj212 gateway starts without its device cache (database unavailable)")
+
+    async def handle_packet(packet, peer) -> None:
+        identity = services.cached_identity(packet.mn) or await _identity(packet.mn)
+        if identity is None:
+            return
+        samples = services.rows_from_packet(packet)
+        if samples:
+            await writer.submit(identity[0], samples)
+
+    gateway = Gateway(host, port, handle_packet, authenticate, dialect_for, **options)
+    gateway.on_close.append(writer.close)
+    gateway.writer = writer  # type: ignore[attr-defined]  # for stats and tests
+    return gateway

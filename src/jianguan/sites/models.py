@@ -248,3 +248,79 @@ class ActuatorCommand(models.Model):
 
     def __str__(self) -> str:
         return f"{self.device} {self.action} {self.get_state_display()}"
+
+
+class ReadingAggregate(models.Model):
+    """Hourly and daily figures per device, parameter and series, rolled up from the raw readings (aggregates.py).
+
+    Hour buckets are UTC-aligned (the same as Beijing hours); day buckets start at local midnight (TIME_ZONE,
+    the bureau's day). `start` is the bucket's first instant. Only values with a normal flag (N or none) count
+    towards count/total/min/max/last; the other rows are counted in `flagged`. The mean is total / count, so
+    buckets combine exactly (a day is the sum of its hours).
+    """
+
+    class Bucket(models.TextChoices):
+        HOUR = "hour", "小时"
+        DAY = "day", "日"
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="+")
+    parameter = models.CharField(max_length=16)
+    series = models.PositiveSmallIntegerField(choices=Reading.Series.choices)
+    bucket = models.CharField(max_length=4, choices=Bucket.choices)
+    start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)  # valid values
+    total = models.FloatField(default=0.0)  # their sum
+    min_value = models.FloatField(null=True)
+    max_value = models.FloatField(null=True)
+    last_value = models.FloatField(null=True)  # the latest valid value in the bucket
+    last_ts = models.DateTimeField(null=True)
+    flagged = models.PositiveIntegerField(default=0)  # rows with a non-normal flag or no value
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["device", "parameter", "series", "bucket", "start"], name="sites_aggregate_bucket_once"
+            )
+        ]
+        # Roll-ups of a day, retention and digests read one bucket size over a time range across all devices.
+        indexes = [models.Index(fields=["bucket", "start"], name="sites_aggregate_bucket_start")]
+        verbose_name = verbose_name_plural = "监测数据汇总"
+
+    def __str__(self) -> str:
+        return f"{self.device_id} {self.parameter} {self.bucket} {self.start:%Y-%m-%d %H:%M}"
+
+    @property
+    def mean(self) -> float | None:
+        return self.total / self.count if self.count else None
+
+
+class ReadingDigest(models.Model):
+    """Marks that a project's day of readings went into the evidence log (one `sites.daily_digest` entry)."""
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    ledger_index = models.BigIntegerField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["project", "day"], name="sites_digest_project_day_once")]
+        verbose_name = verbose_name_plural = "监测日摘要存证"
+
+    def __str__(self) -> str:
+        return f"{self.project_id} {self.day}"
+
+
+class ReadingPurge(models.Model):
+    """A local day whose raw readings the retention job deleted: its aggregates are final and never re-rolled."""
+
+    day = models.DateField(unique=True)
+    rows = models.BigIntegerField(default=0)
+    purged_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-day"]
+        verbose_name = verbose_name_plural = "原始数据清理记录"
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.rows}"

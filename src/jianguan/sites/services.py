@@ -8,11 +8,12 @@ import hmac
 import secrets
 import threading
 import zoneinfo
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from jianguan.core import audit
@@ -94,6 +95,25 @@ def _identity(mn: str) -> tuple[int, str, str] | None:
     return row
 
 
+def warm_identity_cache() -> int:
+    """Loads every HJ 212 identity in one query (a gateway starting with thousands of devices connecting
+    at once would otherwise look each up on its first frame)."""
+    rows = (
+        Device.objects.filter(protocol=Device.Protocol.HJ212)
+        .exclude(mn=None)
+        .values_list("mn", "pk", "password_hash", "dialect")
+    )
+    with _cache_lock:
+        for mn, *identity in rows:
+            _identity_cache[mn] = tuple(identity)
+    return len(_identity_cache)
+
+
+def cached_identity(mn: str) -> tuple[int, str, str] | None:
+    """The cached identity only (no database): lets the gateway's event loop skip a thread hop."""
+    return _identity_cache.get(mn)
+
+
 def authenticate(mn: str, password: str | None) -> bool | None:
     """None for an unknown MN, False for a wrong password."""
     identity = _identity(mn)
@@ -114,64 +134,187 @@ def _timestamp(packet: hj212.Packet) -> dt.datetime:
     return data_time.replace(tzinfo=DEVICE_TZ) if data_time.tzinfo is None else data_time
 
 
-def rows_from_packet(device_id: int, packet: hj212.Packet) -> list[Reading]:
-    """One row per factor: the real-time value (Rtd) or the interval's Avg with its Min and Max."""
+@dataclass(slots=True)
+class Sample:
+    """One reading on its way to storage (a plain object: the hot path makes tens of thousands a second,
+    too many for Django model instances)."""
+
+    parameter: str
+    series: int
+    ts: dt.datetime
+    value: float | None = None
+    min_value: float | None = None
+    max_value: float | None = None
+    flag: str = ""
+
+    def key(self) -> tuple[str, int, dt.datetime]:
+        return (self.parameter, self.series, self.ts)
+
+    def as_json(self) -> list:
+        return [self.parameter, self.series, self.ts.isoformat(), self.value, self.min_value, self.max_value, self.flag]
+
+    @classmethod
+    def from_json(cls, item: list) -> Sample:
+        parameter, series, ts, value, min_value, max_value, flag = item
+        return cls(parameter, series, dt.datetime.fromisoformat(ts), value, min_value, max_value, flag)
+
+
+def rows_from_packet(packet: hj212.Packet) -> list[Sample]:
+    """One sample per factor: the real-time value (Rtd) or the interval's Avg with its Min and Max.
+    Reads the decoded factors directly (the gateway's hot path: no intermediate objects)."""
     series = SERIES_BY_CN.get(str(packet.cn))
     if series is None:
         return []
     ts = _timestamp(packet)
     main_key = "Rtd" if series == Reading.Series.REALTIME else "Avg"
-    rows: dict[str, Reading] = {}
-    for value in packet.cp.readings(keys=(main_key, "Min", "Max")):
-        row = rows.get(value.code)
-        if row is None:
-            row = rows[value.code] = Reading(
-                device_id=device_id, parameter=value.code[:16], series=series, ts=ts, flag=(value.flag or "")[:1]
+    number = hj212.parse_number
+    samples = []
+    for code, values in packet.cp.factors.items():
+        main, low, high = values.get(main_key), values.get("Min"), values.get("Max")
+        if main is None and low is None and high is None:
+            continue
+        samples.append(
+            Sample(
+                code[:16],
+                series,
+                ts,
+                None if main is None else number(main),
+                None if low is None else number(low),
+                None if high is None else number(high),
+                (values.get("Flag") or "")[:1],
             )
-        if value.key == main_key:
-            row.value = value.value
-        elif value.key == "Min":
-            row.min_value = value.value
-        else:
-            row.max_value = value.value
-    return list(rows.values())
+        )
+    return samples
 
 
-def _store_rows(device_id: int, rows: list[Reading]) -> int:
-    """Inserts the rows not stored yet and evaluates the limits on exactly those (idempotent)."""
+Batch = list[tuple[int, list[Sample]]]  # (device id, its samples), in arrival order
+
+
+class _Redelivered(Exception):
+    """Some rows of the batch exist already: redo the insert and find out which ones."""
+
+
+def store_batch(batch: Batch) -> list[int]:
+    """Stores many packets' samples in one transaction and evaluates the limits on exactly the samples
+    that were new (a redelivered packet stores and evaluates nothing). Returns the new count per item.
+
+    The common case is one multi-row INSERT … ON CONFLICT DO NOTHING whose row count says all were new.
+    When it says fewer (a device resent a packet whose answer it lost), the insert is rolled back to a
+    savepoint and redone with RETURNING to learn which rows were new. The devices' last-seen time is one
+    UPDATE; the alarm rules run over the batch with one read of their state."""
+    from . import alarms
+
+    total = sum(len(samples) for _, samples in batch)
     with transaction.atomic():
-        if rows:
-            existing = set(
-                Reading.objects.filter(
-                    device_id=device_id, series=rows[0].series, ts=rows[0].ts, parameter__in=[r.parameter for r in rows]
-                ).values_list("parameter", flat=True)
-            )
-            rows = [r for r in rows if r.parameter not in existing]
-            Reading.objects.bulk_create(rows, ignore_conflicts=True)
-        Device.objects.filter(pk=device_id).update(last_seen_at=timezone.now())
-    if rows:
-        from . import alarms
+        try:
+            with transaction.atomic():
+                if _insert_samples(batch) != total:
+                    raise _Redelivered
+            fresh = [(device_id, samples) for device_id, samples in batch if samples]
+            counts = [len(samples) for _, samples in batch]
+        except _Redelivered:
+            fresh, counts = _insert_and_match(batch)
+        devices = {device_id for device_id, _ in batch}
+        if devices:
+            Device.objects.filter(pk__in=devices).update(last_seen_at=timezone.now())
+        alarms.evaluate_batch(fresh)
+    return counts
 
-        alarms.evaluate(Device.objects.select_related("project").get(pk=device_id), rows)
-    return len(rows)
+
+def _insert_and_match(batch: Batch) -> tuple[Batch, list[int]]:
+    new_keys: set[tuple] = set()
+    _insert_samples(batch, returned=new_keys)
+    fresh: Batch = []
+    counts: list[int] = []
+    for device_id, samples in batch:
+        new = [s for s in samples if (device_id, s.parameter, s.series, s.ts) in new_keys]
+        # A sample twice in the batch is new once.
+        new_keys.difference_update((device_id, s.parameter, s.series, s.ts) for s in new)
+        counts.append(len(new))
+        if new:
+            fresh.append((device_id, new))
+    return fresh, counts
+
+
+_COLUMNS = "device_id, parameter, series, ts, value, min_value, max_value, flag"
+_RETURNING = " RETURNING device_id, parameter, series, ts"
+_SQLITE_CHUNK = 32_000 // 8  # SQLite allows 32,766 bound variables per statement
+
+
+def _returned(row) -> tuple[int, str, int, dt.datetime]:
+    # PostgreSQL returns aware datetimes; SQLite the stored naive UTC. Aware ones compare across zones.
+    device_id, parameter, series, ts = row
+    return (device_id, parameter, series, ts if ts.tzinfo else ts.replace(tzinfo=dt.UTC))
+
+
+def _insert_samples(batch: Batch, returned: set[tuple] | None = None) -> int:
+    """Inserts the batch (existing rows are left alone); returns how many rows were new, and with
+    `returned` collects their keys (device_id, parameter, series, ts)."""
+    table = Reading._meta.db_table
+    rows = [
+        (device_id, s.parameter, s.series, s.ts, s.value, s.min_value, s.max_value, s.flag)
+        for device_id, samples in batch
+        for s in samples
+    ]
+    if not rows:
+        return 0
+    returning = _RETURNING if returned is not None else ""
+    inserted = 0
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One statement whatever the batch size, its eight arrays bound server-side in psycopg's
+            # binary format (Django's own cursor binds on the client, as text: several times slower here).
+            import psycopg
+
+            columns = [list(column) for column in zip(*rows, strict=True)]
+            with psycopg.Cursor(connection.connection) as raw:
+                raw.execute(
+                    f"INSERT INTO {table} ({_COLUMNS}) SELECT * FROM unnest("
+                    "%b::integer[], %b::text[], %b::smallint[], %b::timestamptz[],"
+                    " %b::float8[], %b::float8[], %b::float8[], %b::text[])"
+                    f" ON CONFLICT DO NOTHING{returning}",
+                    columns,
+                )
+                inserted = raw.rowcount
+                if returned is not None:
+                    returned.update(map(_returned, raw.fetchall()))
+        else:
+            adapt = connection.ops.adapt_datetimefield_value
+            stamps: dict[dt.datetime, str] = {}  # the samples of a packet share their time: adapt it once
+            for start in range(0, len(rows), _SQLITE_CHUNK):
+                chunk = rows[start : start + _SQLITE_CHUNK]
+                params: list = []
+                for row in chunk:
+                    ts = row[3]
+                    stamp = stamps.get(ts)
+                    if stamp is None:
+                        stamp = stamps[ts] = adapt(ts)
+                    params += (row[0], row[1], row[2], stamp, row[4], row[5], row[6], row[7])
+                values = ",".join(["(?,?,?,?,?,?,?,?)"] * len(chunk))
+                cursor.execute(
+                    f"INSERT INTO {table} ({_COLUMNS}) VALUES {values} ON CONFLICT DO NOTHING{returning}", params
+                )
+                if returned is not None:
+                    fetched = cursor.fetchall()
+                    inserted += len(fetched)
+                    returned.update(map(_returned, fetched))
+                else:
+                    inserted += cursor.rowcount
+    return inserted
 
 
 def store_packet(packet: hj212.Packet) -> int:
-    """Stores a valid HJ 212 packet's readings. A redelivered packet (a device resending after a lost
-    answer) stores and evaluates nothing."""
+    """Stores a valid HJ 212 packet's readings (one packet: the gateway batches many through store_batch)."""
     identity = _identity(packet.mn)
     if identity is None:
         return 0
-    return _store_rows(identity[0], rows_from_packet(identity[0], packet))
+    return store_batch([(identity[0], rows_from_packet(packet))])[0]
 
 
 def store_telemetry(device_id: int, data: telemetry.Telemetry) -> int:
     """Stores MQTT/HTTP JSON telemetry as real-time readings (same idempotency and limits)."""
-    rows = [
-        Reading(device_id=device_id, parameter=name, series=Reading.Series.REALTIME, ts=data.ts, value=value)
-        for name, value in data.values.items()
-    ]
-    return _store_rows(device_id, rows)
+    samples = [Sample(name, Reading.Series.REALTIME, data.ts, value) for name, value in data.values.items()]
+    return store_batch([(device_id, samples)])[0]
 
 
 def device_for_mqtt(client_id: str) -> int | None:

@@ -5,5 +5,10 @@ from . import views
 app_name = "sites"
 urlpatterns = [
     path("alarms/", views.alarm_list, name="alarms"),
+    path("alarms/stream/", views.alarm_stream, name="alarm_stream"),
     path("alarms/<int:pk>/<str:action>/", views.alarm_action, name="alarm_action"),
+    path("limits/", views.limit_list, name="limits"),
+    path("limits/new/", views.limit_create, name="limit_create"),
+    path("limits/<int:pk>/edit/", views.limit_edit, name="limit_edit"),
+    path("limits/<int:pk>/<str:action>/", views.limit_toggle, name="limit_toggle"),
 ]

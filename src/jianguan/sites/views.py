@@ -1,12 +1,22 @@
+from asgiref.sync import sync_to_async
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404, StreamingHttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from . import alarms
+from jianguan.projects.models import Project
+
+from . import alarms, limit_admin, live
+from .forms import LimitRuleForm, attach_errors
 from .models import Alarm
+
+# --- alarms ---------------------------------------------------------------------------------------------
 
 
 @login_required
@@ -14,14 +24,32 @@ def alarm_list(request):
     state = request.GET.get("state", "open")
     qs = alarms.visible_alarms(request.user)
     if state == "open":
-        qs = qs.filter(state__in=[Alarm.State.ACTIVE, Alarm.State.ACKNOWLEDGED])
+        qs = qs.filter(state__in=live.OPEN_STATES)
+        live_states = ",".join(live.OPEN_STATES)
     elif state in Alarm.State.values:
         qs = qs.filter(state=state)
+        live_states = state
+    else:
+        live_states = ""  # all
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    can_ack, can_resolve = live.powers(request.user)
     return render(
         request,
         "sites/alarms.html",
-        {"page": page, "state": state, "states": Alarm.State.choices, "query": f"state={state}"},
+        {
+            "page": page,
+            "state": state,
+            "states": Alarm.State.choices,
+            "query": f"state={state}",
+            "can_ack": can_ack,
+            "can_resolve": can_resolve,
+            "can_view_limits": limit_admin.may_view(request.user),
+            # New alarms are added live at the top of the first page when the filter shows active ones.
+            "live_prepend": page.number == 1 and (not live_states or Alarm.State.ACTIVE in live_states.split(",")),
+            "live_states": live_states,
+            "cursor": live.cursor_now(request.user),
+            "next": request.get_full_path(),
+        },
     )
 
 
@@ -38,4 +66,133 @@ def alarm_action(request, pk: int, action: str):
         messages.success(request, "告警已更新。")
     except (PermissionDenied, ValidationError) as exc:
         messages.error(request, "；".join(getattr(exc, "messages", [str(exc)])))
-    return redirect(request.POST.get("next") or "sites:alarms")
+    next_url = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
+        return redirect(next_url)
+    return redirect("sites:alarms")
+
+
+@login_required
+async def alarm_stream(request):
+    """Server-sent events: the alarms the user may read, as they are raised and change (see live.py)."""
+    user = await request.auser()
+    raw = request.GET.get("project", "")
+    if raw and not raw.isdigit():
+        raise Http404("项目不存在或无权查看")
+    cursor = live.Cursor.parse(request.headers.get("Last-Event-ID") or request.GET.get("since"))
+    watch = await sync_to_async(_watch)(user, int(raw) if raw else None, cursor, get_token(request))
+    response = StreamingHttpResponse(live.stream(watch), content_type="text/event-stream; charset=utf-8")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"  # nginx: pass events through at once
+    return response
+
+
+def _watch(user, project_id, cursor, csrf_token) -> live.AlarmWatch:
+    project = None
+    if project_id is not None:
+        project = Project.objects.filter(pk=project_id).first()
+        if project is None or not live.can_read_project(user, project_id):
+            raise Http404("项目不存在或无权查看")
+    return live.AlarmWatch(user, project=project, cursor=cursor, csrf_token=csrf_token)
+
+
+# --- limits ---------------------------------------------------------------------------------------------
+
+
+def _limits_viewer(request):
+    if not limit_admin.may_view(request.user):
+        raise PermissionDenied("只有市住建局管理员和区县监管人员可以查看限值设置")
+    return request.user
+
+
+@login_required
+def limit_list(request):
+    user = _limits_viewer(request)
+    overview = limit_admin.overview(user, request.GET.get("district"))
+    return render(
+        request,
+        "sites/limits.html",
+        {
+            "overview": overview,
+            "can_create": limit_admin.may_create(user),
+            "own_district": limit_admin.own_district(user),
+            "pickup_seconds": limit_admin.PICKUP_SECONDS,
+            "can_view_limits": True,
+        },
+    )
+
+
+@login_required
+def limit_create(request):
+    user = _limits_viewer(request)
+    if not limit_admin.may_create(user):
+        raise PermissionDenied("您无权新增限值规则")
+    copy_of = limit_admin.copy_source(user, request.GET["from"]) if request.GET.get("from", "").isdigit() else None
+    form = LimitRuleForm(request.POST or None, initial=limit_admin.initial_for(copy_of))
+    if request.method == "POST" and form.is_valid():
+        try:
+            rule = limit_admin.create_rule(user, form.cleaned_data)
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(request, limit_admin.saved_message(rule))
+            return redirect(f"{_list_url(rule)}#rule-{rule.pk}")
+    scope = limit_admin.scope_label(limit_admin.own_district(user))
+    return render(
+        request,
+        "sites/limit_form.html",
+        {
+            "form": form,
+            "title": f"新增限值规则（{scope}）",
+            "copy_of": copy_of,
+            "pickup_seconds": limit_admin.PICKUP_SECONDS,
+        },
+    )
+
+
+@login_required
+def limit_edit(request, pk: int):
+    user = _limits_viewer(request)
+    rule = get_object_or_404(limit_admin.readable_rules(user), pk=pk)
+    if not limit_admin.may_edit(user, rule):
+        raise PermissionDenied("您无权修改该限值规则")
+    form = LimitRuleForm(request.POST or None, initial=limit_admin.initial_for(rule))
+    if request.method == "POST" and form.is_valid():
+        try:
+            rule = limit_admin.update_rule(user, rule, form.cleaned_data)
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(request, limit_admin.saved_message(rule))
+            return redirect(f"{_list_url(rule)}#rule-{rule.pk}")
+    return render(
+        request,
+        "sites/limit_form.html",
+        {
+            "form": form,
+            "title": f"修改限值规则：{rule.name}（{limit_admin.scope_label(rule.jurisdiction)}）",
+            "rule": rule,
+            "pickup_seconds": limit_admin.PICKUP_SECONDS,
+        },
+    )
+
+
+@login_required
+@require_POST
+def limit_toggle(request, pk: int, action: str):
+    user = _limits_viewer(request)
+    rule = get_object_or_404(limit_admin.readable_rules(user), pk=pk)
+    if action not in ("activate", "deactivate"):
+        raise Http404
+    try:
+        rule = limit_admin.set_active(user, rule, action == "activate")
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, limit_admin.saved_message(rule, "启用" if rule.active else "停用"))
+    return redirect(f"{_list_url(rule)}#rule-{rule.pk}")
+
+
+def _list_url(rule) -> str:
+    url = reverse("sites:limits")
+    return f"{url}?district={rule.jurisdiction.code}" if rule.jurisdiction_id else url

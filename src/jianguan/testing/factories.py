@@ -156,3 +156,15 @@ def staffed_project(**kwargs) -> Project:
         project=project, person=make_person(sup, "赵总监", ("supervisor",)), role="chief_supervisor"
     )
     return project
+
+
+class WebhookEndpointFactory(factory.django.DjangoModelFactory):
+    """A group robot; pass url= (e.g. a local test server) and kind="dingtalk"/"wecom"."""
+
+    class Meta:
+        model = "notify.WebhookEndpoint"
+
+    name = factory.Sequence(lambda n: f"群机器人{n}")
+    kind = "dingtalk"
+    url = "http://127.0.0.1:9/robot/send?access_token=test"
+    jurisdiction = factory.LazyFunction(division)

@@ -193,6 +193,8 @@ class Gateway:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._writers: dict[str, asyncio.StreamWriter] = {}  # MN -> its latest connection
         self._closed: asyncio.Event | None = None
+        # Coroutines awaited by close(), after the connections (e.g. the handler's batch writer).
+        self.on_close: list[Callable[[], Awaitable[None]]] = []
 
     # ---- lifecycle ------------------------------------------------------------------------------
 
@@ -227,6 +229,11 @@ class Gateway:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        for callback in self.on_close:
+            try:
+                await callback()
+            except Exception:
+                self.log.exception("hj212 close callback failed")
         await server.wait_closed()
         self._writers.clear()
         if self._closed is not None:
@@ -444,6 +451,8 @@ class Gateway:
 
     async def _write(self, writer: asyncio.StreamWriter, data: bytes) -> None:
         writer.write(data)
+        if writer.transport.get_write_buffer_size() == 0 and not writer.is_closing():
+            return  # sent at once (the usual case): no drain, no timer
         # A device that stops reading must not hold the connection's task forever.
         async with asyncio.timeout(self.idle_timeout):
             await writer.drain()

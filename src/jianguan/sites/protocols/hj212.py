@@ -59,6 +59,7 @@ __all__ = [
     "encode_segment",
     "frame_segment",
     "make_qn",
+    "parse_number",
     "peek_header",
     "qn_rtn_for_error",
 ]
@@ -475,6 +476,9 @@ def _number(raw: str) -> float | None:
         return None
     value = float(raw)
     return value if math.isfinite(value) else None
+
+
+parse_number = _number  # the strict number grammar of CP values, for callers reading `CP.factors` directly
 
 
 def _valid_timestamp(text: str) -> datetime | None:

@@ -106,3 +106,92 @@ def test_device_api_registration_and_readings(device, lanshan_regulator):
     assert [i["value"] for i in listed["items"]] == [55.0]
     assert other.get(f"/api/devices/{device.pk}/readings").status_code == 404
     assert Device.objects.filter(project=project).count() == 2
+
+
+def test_many_connections_are_stored_in_batches(device, lanshan_regulator):
+    """Packets of several devices arriving together share transactions; each is answered after storage."""
+    others = [
+        services.register_device(
+            lanshan_regulator,
+            device.project,
+            {"name": f"监测{i}", "kind": "dust_noise", "protocol": "hj212", "mn": f"LY371302DUST01{i:02d}",
+             "password": "123456"},
+        )
+        for i in range(5)
+    ]  # fmt: skip
+    gw = build_gateway("127.0.0.1", 0)
+    stop = gw.run_in_thread()
+    try:
+        when = dt.datetime(2026, 11, 20, 13, 0)
+
+        async def all_devices():
+            return await asyncio.gather(
+                *(
+                    send_packets(
+                        "127.0.0.1",
+                        gw.port,
+                        [upload(d.mn, "123456", when + dt.timedelta(minutes=m), str(30 + m)) for m in range(10)],
+                        expect=10,
+                    )
+                    for d in [device, *others]
+                )
+            )
+
+        answers = asyncio.run(all_devices())
+    finally:
+        stop()
+    assert all(len(a) == 10 and {hj212.decode(r).cn for r in a} == {"9014"} for a in answers)
+    assert Reading.objects.count() == 6 * 10 * 3
+    stats = gw.writer.stats
+    assert stats["packets"] == 60 and stats["stored"] == 180
+    assert stats["batches"] <= 60
+
+
+def test_store_batch_is_idempotent_within_and_across_batches(device):
+    when = dt.datetime(2026, 11, 20, 14, 0, tzinfo=dt.UTC)
+    first = services.rows_from_packet(hj212.decode(upload(device.mn, "123456", when, "20")))
+    same = services.rows_from_packet(hj212.decode(upload(device.mn, "123456", when, "20")))
+    assert services.store_batch([(device.pk, first), (device.pk, same)]) == [3, 0]
+    assert services.store_batch([(device.pk, same)]) == [0]
+    assert Reading.objects.filter(device=device).count() == 3
+
+
+def test_database_outage_spools_hj212_and_replays_in_order(device, tmp_path):
+    """The database goes away: packets are spooled to disk and answered; when it is back, the spool is
+    replayed before new packets, and no reading is lost or stored twice."""
+    from django.db import OperationalError
+
+    from jianguan.sites.ingest import BatchWriter
+
+    down = {"yes": True}
+    order: list[int] = []
+
+    def store(batch):
+        if down["yes"]:
+            raise OperationalError("connection refused")
+        order.extend(s.ts.minute for _, samples in batch for s in samples if s.parameter == "a34004")
+        return services.store_batch(batch)
+
+    writer = BatchWriter(store, spool_path=tmp_path / "hj212.jsonl")
+    writer.retry_after = 0
+    gw = build_gateway("127.0.0.1", 0, writer=writer)
+    stop = gw.run_in_thread()
+    try:
+        when = dt.datetime(2026, 11, 20, 15, 0)
+        frames = [upload(device.mn, "123456", when + dt.timedelta(minutes=m), str(40 + m)) for m in range(4)]
+        answers = asyncio.run(send_packets("127.0.0.1", gw.port, frames, expect=4))
+        assert [hj212.decode(r).cn for r in answers] == ["9014"] * 4  # safe on disk: answered
+        assert len(writer.spool) >= 1 and not Reading.objects.exists()
+        down["yes"] = False
+        later = [upload(device.mn, "123456", when + dt.timedelta(minutes=m), str(40 + m)) for m in range(4, 6)]
+        answers = asyncio.run(send_packets("127.0.0.1", gw.port, later, expect=2))
+        assert [hj212.decode(r).cn for r in answers] == ["9014"] * 2
+    finally:
+        stop()
+    assert len(writer.spool) == 0
+    assert order == [0, 1, 2, 3, 4, 5]  # the spool first, in order, then the new packets
+    values = list(
+        Reading.objects.filter(device=device, parameter="a34004").order_by("ts").values_list("value", flat=True)
+    )
+    assert values == [40.0, 41.0, 42.0, 43.0, 44.0, 45.0]
+    assert writer.stats["spooled"] == 4 and writer.stats["replayed"] == 4

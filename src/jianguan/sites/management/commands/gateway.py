@@ -4,7 +4,7 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from jianguan.sites.ingest import build_gateway
+from jianguan.sites.ingest import BatchWriter, build_gateway
 
 
 class Command(BaseCommand):
@@ -13,9 +13,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--host", default="0.0.0.0")
         parser.add_argument("--port", type=int, default=9212)
+        parser.add_argument(
+            "--worker", default="", help="name of this gateway process (its own spool file when the database is away)"
+        )
+        parser.add_argument("--max-batch", type=int, default=2000, help="packets stored per transaction at most")
 
-    def handle(self, *args, host, port, **options):
-        gateway = build_gateway(host, port)
+    def handle(self, *args, host, port, worker, max_batch, **options):
+        gateway = build_gateway(host, port, writer=BatchWriter(worker=worker, max_batch=max_batch))
 
         async def main():
             await gateway.start()
@@ -23,7 +27,8 @@ class Command(BaseCommand):
             try:
                 await gateway.serve_forever()
             finally:
-                self.stdout.write(json.dumps(gateway.stats.snapshot(), ensure_ascii=False))
+                stats = gateway.stats.snapshot() | {"writer": gateway.writer.stats}
+                self.stdout.write(json.dumps(stats, ensure_ascii=False))
                 await gateway.close()
 
         with contextlib.suppress(KeyboardInterrupt):

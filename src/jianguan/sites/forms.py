@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from . import limit_admin
+from .models import Device, LimitRule
+
+
+class LimitRuleForm(forms.Form):
+    """Parses the page's input; the rules (limit_admin.validate) decide what is acceptable."""
+
+    name = forms.CharField(label="规则名称", max_length=100)
+    parameter = forms.CharField(
+        label="监测因子编码", max_length=16, help_text="HJ 212 编码：a34004 PM2.5，a34002 PM10，LA 噪声，a01007 风速"
+    )
+    unit = forms.CharField(label="单位", max_length=20, required=False)
+    device_kind = forms.ChoiceField(label="适用设备", choices=[("", "全部设备"), *Device.Kind.choices], required=False)
+    period = forms.ChoiceField(label="时段", choices=LimitRule.Period.choices)
+    warning = forms.FloatField(label="超标限值", help_text="读数高于此值计为一次超标")
+    critical = forms.FloatField(label="严重限值", required=False, help_text="可留空；高于此值告警级别为“严重”")
+    sustain = forms.IntegerField(label="连续超标次数", help_text="连续超标达到此次数才告警；1 = 立即告警")
+    clear_ratio = forms.FloatField(
+        label="解除比例",
+        help_text="读数低于 超标限值 × 此比例 计为达标（0 < 比例 ≤ 1）",
+        widget=forms.NumberInput(attrs={"step": "0.01"}),
+    )
+    clear_count = forms.IntegerField(label="连续达标次数", help_text="连续达标达到此次数告警自动恢复")
+    source = forms.CharField(label="依据", max_length=200, help_text="标准名称及条款，或地方文件文号")
+    confirmed = forms.BooleanField(
+        label="依据已确认", required=False, help_text="未勾选时，页面和告警消息中标注“默认值待确认”"
+    )
+    active = forms.BooleanField(label="启用", required=False, initial=True)
+
+    groups = (
+        ("适用范围", ("name", "parameter", "unit", "device_kind", "period")),
+        ("限值与告警条件", ("warning", "critical", "sustain", "clear_ratio", "clear_count")),
+        ("依据与状态", ("source", "confirmed", "active")),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            verb = "请选择" if isinstance(field, forms.ChoiceField) else "请填写"
+            field.error_messages["required"] = f"{verb}{field.label}。"
+            if type(field) is forms.IntegerField:  # FloatField subclasses IntegerField
+                field.error_messages["invalid"] = "请输入整数。"
+
+    @property
+    def sections(self):
+        return [(title, [self[name] for name in names]) for title, names in self.groups]
+
+    def clean(self):
+        data = super().clean()
+        try:
+            limit_admin.validate({**{k: None for k in limit_admin.FIELDS}, **data})
+        except ValidationError as exc:
+            attach_errors(self, exc)
+        return data
+
+
+def attach_errors(form: forms.Form, exc: ValidationError) -> None:
+    """A service's ValidationError onto the form: field messages beside their fields, the rest on top."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc.messages)
+        return
+    for name, errors in exc.message_dict.items():
+        if name in form.fields:
+            if name not in form.errors:  # a parse error ("请输入一个数字") already says what is wrong
+                form.add_error(name, errors)
+        else:
+            form.add_error(None, errors)

@@ -1,0 +1,226 @@
+"""Live alarms: the project page's alarm panel and the server-sent-events feed that keeps the alarm list and
+that panel current without reloading (docs/operations.md, “实时告警 / Live alarms”).
+
+The feed polls the database (every POLL_SECONDS) through `alarms.visible_alarms(user)`, so a user hears only
+of alarms they may read. Alarms carry no "updated at" column, so each connection keeps a fingerprint of the
+alarms it watches (open ones, new ones, and those acknowledged, cleared or resolved recently) and sends those
+whose fingerprint changed. The SSE event id is a cursor "<highest alarm id>-<poll time in ms>": a browser that
+reconnects sends it back (Last-Event-ID) and receives what may have changed meanwhile — alarms created after
+the id, alarms acknowledged / cleared / resolved after the time, and the open alarms' current state (their
+values and severity change without a timestamp). Clients replace rows by id, so a repeat is harmless.
+
+A connection ends after MAX_SECONDS (the browser reconnects with its cursor), which bounds how long one
+client holds a worker thread and a database connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from asgiref.sync import sync_to_async
+from django.db.models import Max, Q
+from django.db.models.functions import Coalesce
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from jianguan.accounts.models import User
+from jianguan.projects import permissions as project_permissions
+
+from . import alarms
+from .models import Alarm
+
+POLL_SECONDS = 2.0
+HEARTBEAT_SECONDS = 15.0
+MAX_SECONDS = 300.0  # then the stream ends and the browser reconnects (after RETRY_MS)
+RETRY_MS = 3000
+RECENT = dt.timedelta(minutes=15)  # closed alarms stay watched this long (cleared_at is device time)
+SLACK = dt.timedelta(seconds=2)
+WATCH_LIMIT = 200
+OPEN_STATES = (Alarm.State.ACTIVE, Alarm.State.ACKNOWLEDGED)
+CLOSED_STATES = (Alarm.State.CLEARED, Alarm.State.RESOLVED)
+PANEL_OPEN_LIMIT = 30
+PANEL_CLOSED_LIMIT = 5
+
+
+@dataclass(frozen=True)
+class Cursor:
+    last_id: int
+    at: dt.datetime
+
+    def __str__(self) -> str:
+        return f"{self.last_id}-{int(self.at.timestamp() * 1000)}"
+
+    @classmethod
+    def parse(cls, text: str | None) -> Cursor | None:
+        try:
+            last_id, ms = (text or "").strip().split("-")
+            return cls(int(last_id), dt.datetime.fromtimestamp(int(ms) / 1000, tz=dt.UTC))
+        except (ValueError, OverflowError, OSError):
+            return None
+
+
+def _visible(user, project_id: int | None = None):
+    qs = alarms.visible_alarms(user)
+    return qs.filter(project_id=project_id) if project_id is not None else qs
+
+
+def cursor_now(user, project_id: int | None = None) -> Cursor:
+    """Where a freshly rendered page stands: its client asks the feed for what happens after this."""
+    now = timezone.now()
+    last_id = _visible(user, project_id).aggregate(m=Max("id"))["m"] or 0
+    return Cursor(last_id, now)
+
+
+def can_read_project(user, project_id: int) -> bool:
+    return project_permissions.visible_projects(user).filter(pk=project_id).exists()
+
+
+def powers(user, project=None) -> tuple[bool, bool]:
+    """(may acknowledge, may resolve), as alarms.acknowledge / alarms.resolve decide. For one project exactly;
+    for the alarm list by role, which agrees for every alarm in visible_alarms(user): a district regulator sees
+    only its jurisdiction's projects, an enterprise user only those it takes part in. The services still check."""
+    if not getattr(user, "is_authenticated", False):
+        return False, False
+    if project is not None:
+        regulator = project_permissions.is_regulator_of(user, project)
+        return regulator or bool(project_permissions.participant_roles(user, project)), regulator
+    regulator = user.role in (User.Role.BUREAU_ADMIN, User.Role.DISTRICT_REGULATOR)
+    return regulator or user.role == User.Role.ENTERPRISE_USER, regulator
+
+
+def project_panel(user, project) -> dict:
+    """The project page's alarms: every open one and the last few closed, with what the user may do."""
+    qs = _visible(user, project.pk)
+    can_ack, can_resolve = powers(user, project)
+    cursor = cursor_now(user, project.pk)
+    return {
+        "open": list(qs.filter(state__in=OPEN_STATES)[:PANEL_OPEN_LIMIT]),
+        "closed": list(
+            qs.filter(state__in=CLOSED_STATES).order_by(
+                Coalesce("resolved_at", "cleared_at", "raised_at").desc(), "-id"
+            )[:PANEL_CLOSED_LIMIT]
+        ),
+        "can_ack": can_ack,
+        "can_resolve": can_resolve,
+        "cursor": str(cursor),
+        "max_id": cursor.last_id,
+        "stream_url": f"{reverse('sites:alarm_stream')}?project={project.pk}",
+        "next": f"{reverse('projects:detail', args=[project.pk])}#site",
+    }
+
+
+def _fingerprint(alarm: Alarm) -> tuple:
+    return (
+        alarm.state,
+        alarm.severity,
+        alarm.last_value,
+        alarm.peak_value,
+        alarm.cleared_at,
+        alarm.acknowledged_at,
+        alarm.resolved_at,
+        alarm.comment,
+    )
+
+
+class AlarmWatch:
+    """One connection's view of the alarms: poll() returns those to send and the cursor after them."""
+
+    def __init__(self, user, *, project=None, cursor: Cursor | None = None, csrf_token: str = ""):
+        self.user, self.project, self.cursor = user, project, cursor
+        self.project_id = project.pk if project is not None else None
+        self.csrf_token = csrf_token
+        self.seen: dict[int, tuple] = {}
+        self.first = True
+        self.can_ack, self.can_resolve = powers(user, project)
+
+    def poll(self) -> tuple[list[Alarm], Cursor]:
+        now = timezone.now()
+        base = _visible(self.user, self.project_id)
+        baseline = self.first and self.cursor is None
+        replay = self.first and self.cursor is not None
+        if baseline:  # no cursor: what exists now is the baseline, only later changes are sent
+            self.cursor = Cursor(base.aggregate(m=Max("id"))["m"] or 0, now)
+        since = now - RECENT
+        if replay:  # a reconnect (or a page's cursor): look back to the cursor's time
+            since = min(since, self.cursor.at - SLACK)
+        watched = list(
+            base.filter(
+                Q(pk__gt=self.cursor.last_id)
+                | Q(state__in=OPEN_STATES)
+                | Q(acknowledged_at__gte=since)
+                | Q(cleared_at__gte=since)
+                | Q(resolved_at__gte=since)
+            ).order_by("-id")[:WATCH_LIMIT]
+        )
+        watched.reverse()  # oldest first: the client prepends, so the newest ends on top
+        if baseline:
+            send = []
+        elif replay:
+            send = [a for a in watched if self._maybe_changed_since(a, self.cursor.at - SLACK)]
+        else:
+            send = [a for a in watched if self.seen.get(a.pk) != _fingerprint(a)]
+        self.first = False
+        self.seen = {a.pk: _fingerprint(a) for a in watched}
+        self.cursor = Cursor(max([self.cursor.last_id, *(a.pk for a in watched)]), now)
+        return send, self.cursor
+
+    def _maybe_changed_since(self, alarm: Alarm, at: dt.datetime) -> bool:
+        if alarm.pk > self.cursor.last_id or alarm.state in OPEN_STATES:
+            return True
+        if alarm.cleared_at is not None and alarm.cleared_at >= at - RECENT:  # device time may lag
+            return True
+        return any(t is not None and t >= at for t in (alarm.acknowledged_at, alarm.resolved_at))
+
+    def render(self, alarm: Alarm) -> str:
+        """One SSE event: the alarm's row as the page renders it (list row, or the project panel's item)."""
+        if self.project is not None:
+            template = "sites/_panel_alarm.html"
+            next_url = f"{reverse('projects:detail', args=[self.project_id])}#site"
+        else:
+            template = "sites/_alarm_row.html"
+            next_url = reverse("sites:alarms")
+        html = render_to_string(
+            template,
+            {
+                "a": alarm,
+                "can_ack": self.can_ack,
+                "can_resolve": self.can_resolve,
+                "csrf_token": self.csrf_token,
+                "next": next_url,
+            },
+        )
+        data = {"id": alarm.pk, "project": alarm.project_id, "state": alarm.state, "html": html}
+        return f"event: alarm\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+    def poll_and_render(self) -> str:
+        """The next chunk: changed alarms' events, then the cursor (an id without data moves Last-Event-ID;
+        sent after the events, so a connection lost halfway replays the whole batch)."""
+        baseline = self.first and self.cursor is None
+        send, cursor = self.poll()
+        if not send and not baseline:
+            return ""
+        return "".join(self.render(a) for a in send) + f"id: {cursor}\n\n"
+
+
+async def stream(watch: AlarmWatch) -> AsyncIterator[str]:
+    """The text/event-stream body: poll, send, heartbeat; end after MAX_SECONDS."""
+    started = last_beat = time.monotonic()
+    first = await sync_to_async(watch.poll_and_render)()
+    yield f"retry: {RETRY_MS}\n: 实时告警\n\n" + first
+    while True:
+        now = time.monotonic()
+        if now - started >= MAX_SECONDS:
+            return
+        await asyncio.sleep(min(POLL_SECONDS, MAX_SECONDS - (now - started)))
+        chunk = await sync_to_async(watch.poll_and_render)()
+        if time.monotonic() - last_beat >= HEARTBEAT_SECONDS:
+            chunk += ": keep-alive\n\n"
+            last_beat = time.monotonic()
+        if chunk:
+            yield chunk
