@@ -82,7 +82,10 @@ def client_process(ports: list[int], devices: list[tuple[str, bool]], packets: i
         started.set()
         await asyncio.gather(*tasks)
 
-    asyncio.run(run_all())
+    from jianguan.sites.protocols.gateway import new_event_loop
+
+    with asyncio.Runner(loop_factory=new_event_loop) as runner:  # a lighter load generator with uvloop
+        runner.run(run_all())
     conn.send((latencies, alarm_latencies))
     conn.close()
 

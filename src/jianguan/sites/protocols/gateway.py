@@ -43,7 +43,7 @@ from .hj212 import (
     qn_rtn_for_error,
 )
 
-__all__ = ["Gateway", "GatewayStats", "Peer", "send_packets"]
+__all__ = ["Gateway", "GatewayStats", "Peer", "new_event_loop", "send_packets"]
 
 log = logging.getLogger("jianguan.sites.gateway")
 
@@ -121,6 +121,16 @@ class GatewayStats:
             data["frames_rejected"] = dict(self.frames_rejected)
             data["deviations"] = {mn: dict(counts) for mn, counts in self.deviations.items()}
         return data
+
+
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop's event loop where installed (libuv: about twice the packets per CPU second of the standard
+    loop for this many small reads and writes), else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
 
 
 async def _resolve(value: MaybeAwaitable[_T]) -> _T:
@@ -245,7 +255,7 @@ class Gateway:
 
         Raises the start error (e.g. port in use) in the caller's thread.
         """
-        loop = asyncio.new_event_loop()
+        loop = new_event_loop()
         started = threading.Event()
         failure: list[BaseException] = []
         stop_event: asyncio.Event | None = None

@@ -5,6 +5,7 @@ import json
 from django.core.management.base import BaseCommand
 
 from jianguan.sites.ingest import BatchWriter, build_gateway
+from jianguan.sites.protocols.gateway import new_event_loop
 
 
 class Command(BaseCommand):
@@ -31,5 +32,5 @@ class Command(BaseCommand):
                 self.stdout.write(json.dumps(stats, ensure_ascii=False))
                 await gateway.close()
 
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(main())
+        with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=new_event_loop) as runner:
+            runner.run(main())
