@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Alarm, Device, LimitRule
+from .models import Alarm, CraneOperatorCheck, Device, LimitRule
 
 
 @admin.register(Device)
@@ -33,3 +33,17 @@ class LimitRuleAdmin(admin.ModelAdmin):
 class AlarmAdmin(admin.ModelAdmin):
     list_display = ["raised_at", "project", "device", "parameter", "severity", "state", "peak_value"]
     list_filter = ["state", "severity", "parameter"]
+
+
+@admin.register(CraneOperatorCheck)
+class CraneOperatorCheckAdmin(admin.ModelAdmin):
+    """Written by the crane telemetry (cranes.py): read-only here."""
+
+    list_display = ["device", "ts", "ok", "person", "id_number_masked", "messages"]
+    list_filter = ["ok"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

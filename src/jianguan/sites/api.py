@@ -8,7 +8,7 @@ from ninja.security import APIKeyHeader
 from jianguan.core.pagination import BoundedPageNumberPagination
 from jianguan.projects import services as project_services
 
-from . import actuators, alarms, gates, services
+from . import actuators, alarms, cranes, gates, services
 from .models import Device, GateEvent, Reading
 from .protocols import telemetry
 
@@ -209,7 +209,9 @@ class IngestOut(Schema):
 @router.post("/ingest/telemetry", auth=DeviceTokenAuth(), response={202: IngestOut, 400: ErrorOut, 401: ErrorOut})
 def ingest_telemetry(request):
     """HTTP devices post JSON telemetry with their token in `X-Device-Token`; body as for MQTT:
-    `{"ts": "2026-11-20T10:00:00+08:00", "values": {"wind_ms": 6.2, "moment_pct": 71.5}}`."""
+    `{"ts": "2026-11-20T10:00:00+08:00", "values": {"wind_ms": 6.2, "moment_pct": 71.5}}`. A crane may add
+    `"operator": "<ID number>"` (its cab's reader): the operator is checked and the result stored as the
+    reading `op_unqualified` (counted in `stored`)."""
     try:
         data = telemetry.parse_payload(request.body, timezone.now())
     except telemetry.TelemetryError as exc:
@@ -298,6 +300,33 @@ def gate_summary(request, project_id: int, day: dt.date | None = None):
     """The day's attendance per employer and the flagged entries (挂靠/转包 signals)."""
     project = project_services.get_project_for(request.user, project_id)
     return gates.project_summary(project, day or timezone.localdate())
+
+
+class CraneOperatorCheckOut(Schema):
+    device_id: int
+    device_name: str
+    ts: dt.datetime
+    ok: bool
+    person_name: str | None
+    id_number_masked: str
+    reasons: list[str]
+    messages: list[str]
+
+    @staticmethod
+    def resolve_device_name(obj):
+        return obj.device.name
+
+    @staticmethod
+    def resolve_person_name(obj):
+        return obj.person.name if obj.person_id else None
+
+
+@router.get("/projects/{project_id}/crane-operators", response=list[CraneOperatorCheckOut])
+def crane_operators(request, project_id: int):
+    """The latest operator check of each of the project's tower cranes: who the cab's reader reported and
+    why they may not operate it (未登记 / 非本项目 / 无有效证书 / 当日未经闸机进场)."""
+    project = project_services.get_project_for(request.user, project_id)
+    return cranes.project_checks(project)
 
 
 class CommandIn(Schema):

@@ -42,12 +42,40 @@ class CheckResult:
         return not self.flags
 
 
-def check_entry(device: Device, id_number: str, day: dt.date) -> CheckResult:
+# The special operation (特种作业操作证 operation_type) a tower crane's operator must hold.
+TOWER_CRANE_OPERATION = "塔式起重机司机"
+
+
+def person_hash(id_number: str) -> str | None:
+    """The registry's keyed lookup hash of an ID number; None when it is not a valid ID number."""
     try:
         number = codes.validate_id_number(id_number)
     except codes.CodeError:
+        return None
+    return protect.lookup_hash(number)
+
+
+def person_by_hash(id_hash: str) -> Person | None:
+    return Person.objects.filter(id_number_hash=id_hash).select_related("employer").first()
+
+
+def certificate_flags(person: Person, operation: str, day: dt.date) -> list[str]:
+    """[] when the person holds a special-operation certificate for `operation` valid on `day`."""
+    certs = [
+        c for c in person.certificates.filter(kind=Certificate.Kind.SPECIAL_OPERATION) if c.operation_type == operation
+    ]
+    if not certs:
+        return ["certificate_missing"]
+    if not any(c.is_valid_on(day) for c in certs):
+        return ["certificate_expired"]
+    return []
+
+
+def check_entry(device: Device, id_number: str, day: dt.date) -> CheckResult:
+    id_hash = person_hash(id_number)
+    if id_hash is None:
         return CheckResult(None, None, ["invalid_id"])
-    person = Person.objects.filter(id_number_hash=protect.lookup_hash(number)).select_related("employer").first()
+    person = person_by_hash(id_hash)
     if person is None:
         return CheckResult(None, None, ["unknown_person", "unregistered"])
     project = device.project
@@ -66,15 +94,7 @@ def check_entry(device: Device, id_number: str, day: dt.date) -> CheckResult:
     if person.employer_id and person.employer_id != worker.employer_id:
         flags.append("employer_mismatch")
     if worker.required_operation:
-        certs = [
-            c
-            for c in person.certificates.filter(kind=Certificate.Kind.SPECIAL_OPERATION)
-            if c.operation_type == worker.required_operation
-        ]
-        if not certs:
-            flags.append("certificate_missing")
-        elif not any(c.is_valid_on(day) for c in certs):
-            flags.append("certificate_expired")
+        flags += certificate_flags(person, worker.required_operation, day)
     return CheckResult(person, worker, flags)
 
 

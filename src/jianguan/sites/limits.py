@@ -29,9 +29,33 @@ DEFAULTS = [
         True,
     ),
     ("塔机力矩", "moment_pct", "%", "crane", "all", 90, 100, "GB 5144-2006：额定力矩90%预警，100%限制器动作", True),
+    # ../shared/domain states the 90 % warning for the load moment only: for the load it is our default.
+    (
+        "塔机起重量",
+        "load_pct",
+        "%",
+        "crane",
+        "all",
+        90,
+        100,
+        "GB 5144-2006：起重量限制器，超过额定起重量时停止吊钩上升（90%预警为平台默认值，待确认）",
+        False,
+    ),
+    # Derived by the operator check (cranes.py): 1 when the reported operator fails it, 0 when qualified.
+    (
+        "塔机司机资格",
+        "op_unqualified",
+        "",
+        "crane",
+        "all",
+        0.5,
+        None,
+        "GB 5144-2006 / 建筑施工特种作业人员管理规定：塔式起重机司机持证上岗",
+        True,
+    ),
 ]
 # Safety limits act on the first reading; dust and noise wait for a sustained exceedance (3 readings).
-IMMEDIATE = {"moment_pct", "a01007"}
+IMMEDIATE = {"moment_pct", "load_pct", "a01007", "op_unqualified"}
 
 
 def ensure_defaults(limit_rule_model) -> None:

@@ -220,6 +220,26 @@ class GateEvent(models.Model):
         return f"{self.ts:%Y-%m-%d %H:%M} {self.get_direction_display()} {self.id_number_masked}"
 
 
+class CraneOperatorCheck(models.Model):
+    """The latest check of who operates a tower crane (cranes.py): the person its cab's reader reported, and
+    why they may not operate it (unknown, not on this project's register, no valid 塔式起重机司机 certificate,
+    no gate entry today). One row per crane; the history is the crane's op_unqualified readings and alarms."""
+
+    device = models.OneToOneField(Device, on_delete=models.CASCADE, related_name="operator_check")
+    person = models.ForeignKey("registry.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    id_number_masked = models.CharField("证件号（脱敏）", max_length=18, blank=True)  # what the reader read
+    ts = models.DateTimeField("核验时间")  # the telemetry message's time
+    ok = models.BooleanField("合格")
+    reasons = models.JSONField(default=list)  # codes: unknown_person, unregistered, certificate_expired, …
+    messages = models.JSONField(default=list)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "塔机司机资格核验"
+
+    def __str__(self) -> str:
+        return f"{self.device_id} {self.ts:%Y-%m-%d %H:%M} {'合格' if self.ok else '不合格'}"
+
+
 class ActuatorCommand(models.Model):
     """A command to a sprinkler / fog cannon, tracked until the device acknowledges it (or we give up)."""
 

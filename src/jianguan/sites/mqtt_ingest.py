@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
 
-from . import actuators, services
+from . import actuators, cranes, services
 from .protocols import telemetry
 from .spool import Spool
 
@@ -30,6 +30,20 @@ log = logging.getLogger("jianguan.sites.mqtt")
 SHARE_GROUP = "jianguan-ingest"
 TELEMETRY_FILTER = "jianguan/v1/devices/+/telemetry"
 ACK_FILTER = "jianguan/v1/devices/+/ack"
+
+
+def scrub(record: dict) -> dict:
+    """The record as it may go to disk: a crane's operator ID number is replaced by its masked form, its
+    lookup hash going beside it (`operator_ref`, what the check needs), so the spool never holds the number."""
+    try:
+        body = json.loads(record["payload"])
+    except ValueError:
+        return record
+    if not isinstance(body, dict) or not isinstance(body.get("operator"), str):
+        return record
+    ref = cranes.OperatorRef.from_id_number(body["operator"])
+    body["operator"] = ref.masked  # a message may carry only its operator; the check uses the ref
+    return {**record, "payload": json.dumps(body, ensure_ascii=False), "operator_ref": ref.as_json()}
 
 
 class MqttIngest:
@@ -80,7 +94,7 @@ class MqttIngest:
         except DatabaseError as exc:
             # The database is away: keep the message on disk; paho acknowledges after we return.
             log.warning("database unavailable (%s): spooling", exc)
-            self.spool.append(record)
+            self.spool.append(scrub(record))
             self.stats["spooled"] += 1
             close_old_connections()
 
@@ -102,7 +116,8 @@ class MqttIngest:
             self.stats["rejected"] += 1
             log.info("MQTT message from unregistered client %s", client_id)
             return
-        services.store_telemetry(device_id, data)
+        ref = record.get("operator_ref")  # a spooled crane message: its operator, hashed (see scrub)
+        services.store_telemetry(device_id, data, cranes.OperatorRef.from_json(ref) if ref else None)
         self.stats["stored"] += 1
 
     def _acknowledge(self, client_id: str, payload: str) -> None:

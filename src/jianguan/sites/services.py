@@ -290,7 +290,7 @@ def _insert_samples(batch: Batch, returned: set[tuple] | None = None) -> int:
                     if stamp is None:
                         stamp = stamps[ts] = adapt(ts)
                     params += (row[0], row[1], row[2], stamp, row[4], row[5], row[6], row[7])
-                values = ",".join(["(?,?,?,?,?,?,?,?)"] * len(chunk))
+                values = ",".join(["(%s,%s,%s,%s,%s,%s,%s,%s)"] * len(chunk))
                 cursor.execute(
                     f"INSERT INTO {table} ({_COLUMNS}) VALUES {values} ON CONFLICT DO NOTHING{returning}", params
                 )
@@ -311,10 +311,26 @@ def store_packet(packet: hj212.Packet) -> int:
     return store_batch([(identity[0], rows_from_packet(packet))])[0]
 
 
-def store_telemetry(device_id: int, data: telemetry.Telemetry) -> int:
-    """Stores MQTT/HTTP JSON telemetry as real-time readings (same idempotency and limits)."""
+def store_telemetry(device_id: int, data: telemetry.Telemetry, operator=None) -> int:
+    """Stores MQTT/HTTP JSON telemetry as real-time readings (same idempotency and limits).
+
+    A crane's message that names its operator (`data.operator`, or `operator`: a cranes.OperatorRef from the
+    spool) is checked first (cranes.py); the result is stored as one more reading, `op_unqualified`, so the
+    limit rules raise or clear the alarm with the rest, and kept as the crane's latest check."""
     samples = [Sample(name, Reading.Series.REALTIME, data.ts, value) for name, value in data.values.items()]
-    return store_batch([(device_id, samples)])[0]
+    if operator is None and data.operator is None:
+        return store_batch([(device_id, samples)])[0]
+    from . import cranes
+
+    operator = operator or cranes.OperatorRef.from_id_number(data.operator)
+    with transaction.atomic():
+        check = cranes.check_operator(device_id, operator, data.ts)
+        if check is not None:
+            samples.append(Sample(cranes.PARAMETER, Reading.Series.REALTIME, data.ts, 0.0 if check.ok else 1.0))
+        stored = store_batch([(device_id, samples)])[0]
+        if check is not None:
+            cranes.record(check)
+    return stored
 
 
 def device_for_mqtt(client_id: str) -> int | None:
@@ -359,7 +375,12 @@ def register_worker(
 
 
 def devices_for(project: Project):
-    return Device.objects.filter(project=project).order_by("name")
+    # A crane's latest operator check (cranes.py) comes along for the project page's device panel.
+    return (
+        Device.objects.filter(project=project)
+        .select_related("operator_check", "operator_check__person")
+        .order_by("name")
+    )
 
 
 def recent_alarms(project: Project, limit: int = 10):

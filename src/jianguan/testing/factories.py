@@ -168,3 +168,22 @@ class WebhookEndpointFactory(factory.django.DjangoModelFactory):
     kind = "dingtalk"
     url = "http://127.0.0.1:9/robot/send?access_token=test"
     jurisdiction = factory.LazyFunction(division)
+
+
+def make_crane_operator(
+    employer: Enterprise,
+    name: str = "王司机",
+    valid_from: dt.date = dt.date(2025, 1, 1),
+    valid_until: dt.date = dt.date(2028, 1, 1),
+) -> Person:
+    """A person holding a 塔式起重机司机 special-operation certificate (valid over the given dates)."""
+    person = make_person(employer, name)
+    Certificate.objects.create(
+        person=person,
+        kind=Certificate.Kind.SPECIAL_OPERATION,
+        operation_type="塔式起重机司机",
+        number=f"T{person.pk}",
+        valid_from=valid_from,
+        valid_until=valid_until,
+    )
+    return person

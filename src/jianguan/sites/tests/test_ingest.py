@@ -151,7 +151,13 @@ def test_store_batch_is_idempotent_within_and_across_batches(device):
     when = dt.datetime(2026, 11, 20, 14, 0, tzinfo=dt.UTC)
     first = services.rows_from_packet(hj212.decode(upload(device.mn, "123456", when, "20")))
     same = services.rows_from_packet(hj212.decode(upload(device.mn, "123456", when, "20")))
-    assert services.store_batch([(device.pk, first), (device.pk, same)]) == [3, 0]
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:  # the debug cursor (DEBUG=1, as in the demo) too
+        assert services.store_batch([(device.pk, first), (device.pk, same)]) == [3, 0]
+    if connection.vendor == "sqlite":  # PostgreSQL's insert goes through psycopg's own cursor, unlogged
+        assert any("ON CONFLICT DO NOTHING" in q["sql"] for q in queries.captured_queries)
     assert services.store_batch([(device.pk, same)]) == [0]
     assert Reading.objects.filter(device=device).count() == 3
 
