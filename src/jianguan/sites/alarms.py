@@ -21,7 +21,7 @@ from jianguan.notify.services import notify
 from jianguan.projects import permissions as project_permissions
 from jianguan.projects.models import ParticipantRole
 
-from . import actuators
+from . import actuators, cranes
 from . import alarm_engine as engine
 from .models import Alarm, Device, LimitRule, Reading, RuleState
 
@@ -119,6 +119,22 @@ def recipients(project) -> list[User]:
     return list(found.values())
 
 
+def _body(alarm: Alarm, kind: str) -> str:
+    rule = alarm.rule
+    if alarm.parameter == cranes.PARAMETER:  # a yes/no check: its reasons say more than its value
+        check = getattr(alarm.device, "operator_check", None)
+        if kind == "clear":
+            return f"{alarm.device.name}：当前司机资格核验通过（{rule.source}）"
+        reasons = "；".join(check.messages) if check is not None and not check.ok else "资格核验未通过"
+        who = f"（{check.id_number_masked}）" if check is not None and check.id_number_masked else ""
+        return f"{alarm.device.name}：塔机司机{who}{reasons}（{rule.source}）"
+    return (
+        f"{alarm.device.name}：{rule.name} 当前 {alarm.last_value:g}{rule.unit}，"
+        f"峰值 {alarm.peak_value:g}{rule.unit}，"
+        f"限值 {rule.warning:g}{rule.unit}（{rule.source}{'' if rule.confirmed else '，默认值待确认'}）"
+    )
+
+
 def _announce(alarm: Alarm, kind: str) -> None:
     verb = {"raise": "超标告警", "escalate": "告警升级为严重", "clear": "告警已恢复"}[kind]
     rule = alarm.rule
@@ -126,11 +142,7 @@ def _announce(alarm: Alarm, kind: str) -> None:
         recipients(alarm.project),
         topic=f"alarm.{kind}",
         title=f"【{verb}】{alarm.project.name} {rule.name}",
-        body=(
-            f"{alarm.device.name}：{rule.name} 当前 {alarm.last_value:g}{rule.unit}，"
-            f"峰值 {alarm.peak_value:g}{rule.unit}，"
-            f"限值 {rule.warning:g}{rule.unit}（{rule.source}{'' if rule.confirmed else '，默认值待确认'}）"
-        ),
+        body=_body(alarm, kind),
         url=f"/projects/{alarm.project_id}/",
         project=alarm.project,  # the group robots of its district (and city-wide ones) hear of it too
     )

@@ -102,7 +102,10 @@ def record_entry(device: Device, id_number: str, direction: str, ts: dt.datetime
     """Checks and records one gate passage; a repeated report of the same passage is returned, not doubled."""
     ts = ts or timezone.now()
     result = check_entry(device, id_number, timezone.localdate(ts))
-    masked = masking.mask_id_number(id_number.strip().upper())
+    # An invalid number read by the gate may be longer than an ID (18): its masked form is cut to the column.
+    masked = masking.mask_id_number(id_number.strip().upper())[
+        : GateEvent._meta.get_field("id_number_masked").max_length
+    ]
     try:
         with transaction.atomic():
             return GateEvent.objects.create(

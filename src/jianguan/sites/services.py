@@ -170,6 +170,8 @@ def rows_from_packet(packet: hj212.Packet) -> list[Sample]:
     number = hj212.parse_number
     samples = []
     for code, values in packet.cp.factors.items():
+        if code in telemetry.RESERVED:
+            continue  # derived by the platform (e.g. the crane operator check), never taken from a device
         main, low, high = values.get(main_key), values.get("Min"), values.get("Max")
         if main is None and low is None and high is None:
             continue
@@ -327,10 +329,8 @@ def store_telemetry(device_id: int, data: telemetry.Telemetry, operator=None) ->
         check = cranes.check_operator(device_id, operator, data.ts)
         if check is not None:
             samples.append(Sample(cranes.PARAMETER, Reading.Series.REALTIME, data.ts, 0.0 if check.ok else 1.0))
-        stored = store_batch([(device_id, samples)])[0]
-        if check is not None:
-            cranes.record(check)
-    return stored
+            cranes.record(check)  # before the alarm it may raise: the alarm's notice quotes its reasons
+        return store_batch([(device_id, samples)])[0]
 
 
 def device_for_mqtt(client_id: str) -> int | None:

@@ -159,6 +159,10 @@ def test_qualified_operator_clears_the_alarm_and_everyone_is_told(site, django_c
     good = qualified(site)
     with django_capture_on_commit_callbacks(execute=True):
         ingest.handle(message(0, stranger.reveal_id_number()))
+    raised = Notification.objects.filter(topic="alarm.raise", recipient=reg).get()
+    assert "未在本项目实名制花名册中登记" in raised.body  # the reason, not "1 > 0.5"
+    assert stranger.reveal_id_number() not in raised.body
+    with django_capture_on_commit_callbacks(execute=True):
         ingest.handle(message(1, None))  # no operator named: nothing checked, the alarm stays
         ingest.handle(message(2, good.reveal_id_number()))
     alarm = Alarm.objects.get(device=crane)

@@ -201,3 +201,14 @@ def test_database_outage_spools_hj212_and_replays_in_order(device, tmp_path):
     )
     assert values == [40.0, 41.0, 42.0, 43.0, 44.0, 45.0]
     assert writer.stats["spooled"] == 4 and writer.stats["replayed"] == 4
+
+
+def test_a_device_cannot_send_a_platform_derived_reading(device):
+    """op_unqualified comes from the crane operator check only: an HJ 212 factor of that name is dropped."""
+    when = dt.datetime(2026, 11, 20, 16, 0)
+    segment = (
+        f"QN={when:%Y%m%d%H%M%S}000;ST=22;CN=2011;PW=123456;MN={device.mn};Flag=5;"
+        f"CP=&&DataTime={when:%Y%m%d%H%M%S};a34004-Rtd=30,a34004-Flag=N;op_unqualified-Rtd=0,op_unqualified-Flag=N&&"
+    )
+    samples = services.rows_from_packet(hj212.decode(hj212.frame_segment(segment)))
+    assert [s.parameter for s in samples] == ["a34004"]
