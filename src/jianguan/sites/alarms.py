@@ -148,26 +148,20 @@ def _announce(alarm: Alarm, kind: str) -> None:
     )
 
 
-def _evidence(alarm: Alarm, kind: str) -> ledger.Item:
+def _evidence(alarm: Alarm) -> dict:
     """Alarms go into the evidence log, so a raised or cleared exceedance cannot be edited away later.
-    The content is the alarm as it is at the event."""
-    return ledger.Item(
-        f"alarm.{kind}",
-        "sites.alarm",
-        str(alarm.pk),
-        {
-            "project": alarm.project.code,
-            "device": alarm.device.mn or str(alarm.device_id),
-            "parameter": alarm.parameter,
-            "rule": alarm.rule.name,
-            "limit": alarm.rule.warning,
-            "severity": alarm.severity,
-            "value": alarm.last_value,
-            "peak": alarm.peak_value,
-            "raised_at": alarm.raised_at.isoformat(),
-        },
-        scope=f"project:{alarm.project_id}",
-    )
+    The content is the alarm as it is at the event (taken then: later readings of the batch move it)."""
+    return {
+        "project": alarm.project.code,
+        "device": alarm.device.mn or str(alarm.device_id),
+        "parameter": alarm.parameter,
+        "rule": alarm.rule.name,
+        "limit": alarm.rule.warning,
+        "severity": alarm.severity,
+        "value": alarm.last_value,
+        "peak": alarm.peak_value,
+        "raised_at": alarm.raised_at.isoformat(),
+    }
 
 
 def announce_events(events: list[tuple[int, str]]) -> list[int]:
@@ -217,11 +211,14 @@ def evaluate_batch(batch) -> list[Alarm]:
         if connection.features.has_select_for_update_of:
             locked = locked.select_for_update(of=("self",))  # the states, not their alarms
         states = {(row.device_id, row.rule_id): row for row in locked}
-        devices: dict[int, Device] = {}
+        # The devices that may raise an alarm in this batch, in one query (not one per alarm).
+        maybe = {d for d, sample, rules in work if any(sample.value > rule.warning for rule in rules)}
+        devices: dict[int, Device] = Device.objects.select_related("project").in_bulk(maybe) if maybe else {}
         touched: list[Alarm] = []
         changed: dict[tuple[int, int], RuleState] = {}
         updated: dict[int, Alarm] = {}  # alarms whose values moved: written once, at the end
-        events: list[tuple[Alarm, str, ledger.Item]] = []  # raised, escalated, cleared: evidence and news
+        created: list[Alarm] = []  # raised in this batch: inserted together, at the end
+        events: list[tuple[Alarm, str, dict]] = []  # raised, escalated, cleared: evidence and news
         for device_id, sample, rules in work:
             for rule in rules:
                 row = states.get((device_id, rule.pk))
@@ -230,11 +227,13 @@ def evaluate_batch(batch) -> list[Alarm]:
                         continue  # nothing counted yet and nothing to count: the common case stays read-only
                     row = states[(device_id, rule.pk)] = RuleState(device_id=device_id, rule=rule)
                 before = (row.over, row.under, row.active, row.peak, row.alarm_id)
-                alarm = _step(lambda d=device_id: _device(devices, d), rule, row, sample, updated, events)
+                alarm = _step(lambda d=device_id: _device(devices, d), rule, row, sample, updated, created, events)
                 if alarm is not None:
                     touched.append(alarm)
                 if (row.over, row.under, row.active, row.peak, row.alarm_id) != before or row.pk is None:
                     changed[(device_id, rule.pk)] = row
+        if created:
+            Alarm.objects.bulk_create(created)  # ids come back (RETURNING) before the states refer to them
         if updated:
             # One prepared statement for all (Django's bulk_update builds a CASE per row and field: slow).
             with connection.cursor() as cursor:
@@ -246,7 +245,15 @@ def evaluate_batch(batch) -> list[Alarm]:
         if events:
             from . import tasks
 
-            ledger.append_many([item for _, _, item in events], want_entries=False)
+            ledger.append_many(
+                [
+                    ledger.Item(
+                        f"alarm.{kind}", "sites.alarm", str(alarm.pk), content, scope=f"project:{alarm.project_id}"
+                    )
+                    for alarm, kind, content in events
+                ],
+                want_entries=False,
+            )
             news = [(alarm.pk, kind) for alarm, kind, _ in events]
             try:
                 # Queued before the commit, so no crash after it can lose the news; the task waits for
@@ -280,18 +287,18 @@ def _save_states(rows: list[RuleState]) -> None:
 
 
 def _step(
-    get_device, rule: LimitRule, row: RuleState, reading, updated: dict[int, Alarm], events: list
+    get_device, rule: LimitRule, row: RuleState, reading, updated: dict[int, Alarm], created: list, events: list
 ) -> Alarm | None:
-    """Advances one rule state by one reading and acts on the event. The caller saves `row` and the
-    alarms in `updated` (a value update of an open alarm is written once per batch, not per reading),
-    records `events` in the evidence log and announces them."""
+    """Advances one rule state by one reading and acts on the event. The caller saves `row`, inserts the
+    alarms in `created`, writes those in `updated` (a value update of an open alarm is written once per
+    batch, not per reading), records `events` in the evidence log and announces them."""
     state = engine.RuleState(row.over, row.under, engine.Severity(row.active) if row.active else None, row.peak)
     state, event = engine.step(_limit(rule), state, reading.value)
-    alarm = row.alarm if row.alarm_id else None
+    alarm = row.alarm if row.alarm_id or row.alarm is not None else None
     if event is not None:
         if event.kind == engine.EventKind.RAISE:
             device = get_device()
-            alarm = Alarm.objects.create(
+            alarm = Alarm(
                 project=device.project,
                 device=device,
                 rule=rule,
@@ -302,19 +309,23 @@ def _step(
                 last_value=event.value,
                 peak_value=event.peak,
             )
-            events.append((alarm, "raise", _evidence(alarm, "raise")))
+            created.append(alarm)
+            events.append((alarm, "raise", _evidence(alarm)))
         elif alarm is not None:
             alarm.last_value, alarm.peak_value, alarm.severity = event.value, event.peak, event.severity
-            if event.kind == engine.EventKind.UPDATE:
+            if event.kind == engine.EventKind.CLEAR:
+                alarm.cleared_at = reading.ts
+                if alarm.state != Alarm.State.RESOLVED:
+                    alarm.state = Alarm.State.CLEARED
+            if alarm.pk is None:
+                pass  # raised in this batch: inserted at the end as it is then
+            elif event.kind == engine.EventKind.UPDATE:
                 updated[alarm.pk] = alarm
             else:
-                if event.kind == engine.EventKind.CLEAR:
-                    alarm.cleared_at = reading.ts
-                    if alarm.state != Alarm.State.RESOLVED:
-                        alarm.state = Alarm.State.CLEARED
                 alarm.save()
                 updated.pop(alarm.pk, None)
-                events.append((alarm, str(event.kind), _evidence(alarm, str(event.kind))))
+            if event.kind != engine.EventKind.UPDATE:
+                events.append((alarm, str(event.kind), _evidence(alarm)))
     row.over, row.under, row.peak = state.over, state.under, state.peak
     row.active = state.active or ""
     row.alarm = alarm if state.active else None

@@ -191,6 +191,9 @@ def build_gateway(
         if samples:
             await writer.submit(identity[0], samples)
 
+    # The batch writer answers every waiting packet when its batch commits or fails, so no timer per packet
+    # (a database that hangs holds the answers; the devices send again, and nothing is stored twice).
+    options.setdefault("handler_timeout", None)
     gateway = Gateway(host, port, handle_packet, authenticate, dialect_for, **options)
     gateway.on_close.append(writer.close)
     gateway.writer = writer  # type: ignore[attr-defined]  # for stats and tests

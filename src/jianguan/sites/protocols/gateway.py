@@ -203,6 +203,11 @@ class Gateway:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._writers: dict[str, asyncio.StreamWriter] = {}  # MN -> its latest connection
         self._closed: asyncio.Event | None = None
+        # Idle connections are found by one watchdog, not a timer per read (a timer armed and cancelled on
+        # every read cost a sixth of the gateway's CPU under load). Per connection task: [last read, busy].
+        self._activity: dict[asyncio.Task[Any], list[Any]] = {}
+        self._idle_closed: set[asyncio.Task[Any]] = set()
+        self._watchdog: asyncio.Task[None] | None = None
         # Coroutines awaited by close(), after the connections (e.g. the handler's batch writer).
         self.on_close: list[Callable[[], Awaitable[None]]] = []
 
@@ -221,7 +226,19 @@ class Gateway:
         self.loop = asyncio.get_running_loop()
         self._closed = asyncio.Event()
         self._server = await asyncio.start_server(self._on_connection, self.host, self._requested_port)
+        self._watchdog = self.loop.create_task(self._watch_idle(), name="hj212-idle-watchdog")
         self.log.info("hj212 gateway listening on %s:%s", self.host, self.port)
+
+    async def _watch_idle(self) -> None:
+        assert self.loop is not None
+        interval = min(max(self.idle_timeout / 4, 0.02), 30.0)
+        while True:
+            await asyncio.sleep(interval)
+            deadline = self.loop.time() - self.idle_timeout
+            for task, (last, busy) in list(self._activity.items()):
+                if not busy and last < deadline and task not in self._idle_closed:
+                    self._idle_closed.add(task)
+                    task.cancel()
 
     async def serve_forever(self) -> None:
         """Start if needed and run until `close()`."""
@@ -235,6 +252,10 @@ class Gateway:
         if server is None:
             return
         server.close()
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            await asyncio.gather(self._watchdog, return_exceptions=True)
+            self._watchdog = None
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
@@ -326,24 +347,30 @@ class Gateway:
         self.stats.incr("active_connections")
         self.log.debug("hj212 connection from %s", peer)
         frames = FrameBuffer()
+        assert self.loop is not None
+        activity: list[Any] = [self.loop.time(), False]  # last read, busy with a frame
+        if task is not None:
+            self._activity[task] = activity
         try:
             while True:
-                try:
-                    async with asyncio.timeout(self.idle_timeout):  # no per-read task, unlike wait_for
-                        data = await reader.read(self.read_size)
-                except TimeoutError:
-                    self.stats.incr("idle_timeouts")
-                    self.log.info("hj212 %s idle for %.0f s, closing", peer, self.idle_timeout)
-                    break
+                data = await reader.read(self.read_size)
+                activity[0] = self.loop.time()
                 if not data:
                     for error in frames.close():
                         self._framing_error(error, peer)
                     break
+                activity[1] = True
                 for item in frames.feed(data):
                     if isinstance(item, HJ212Error):
                         self._framing_error(item, peer)
                     else:
                         await self._on_frame(item, peer, writer)
+                activity[:] = [self.loop.time(), False]
+        except asyncio.CancelledError:
+            if task not in self._idle_closed:
+                raise  # the gateway is closing
+            self.stats.incr("idle_timeouts")
+            self.log.info("hj212 %s idle for %.0f s, closing", peer, self.idle_timeout)
         except (ConnectionError, OSError) as exc:
             self.log.info("hj212 %s connection lost: %s", peer, exc)
         except Exception:  # a bug of ours: log it, keep the server
@@ -354,6 +381,8 @@ class Gateway:
                 del self._writers[mn]
             if task is not None:
                 self._tasks.discard(task)
+                self._activity.pop(task, None)
+                self._idle_closed.discard(task)
             writer.close()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(writer.wait_closed(), 1.0)
@@ -403,8 +432,11 @@ class Gateway:
             try:
                 result = self.handler(packet, peer)
                 if inspect.isawaitable(result):
-                    async with asyncio.timeout(self.handler_timeout):
+                    if self.handler_timeout is None:
                         await result
+                    else:
+                        async with asyncio.timeout(self.handler_timeout):
+                            await result
             except Exception:
                 # No data response: the device keeps the packet and sends it again.
                 self.stats.incr("handler_errors")

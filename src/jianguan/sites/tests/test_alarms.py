@@ -153,3 +153,25 @@ def test_alarm_pages_and_inbox(site, django_capture_on_commit_callbacks):
     other.force_login(bystander)
     assert f'id="alarm-{alarm.pk}"' not in other.get("/sites/alarms/").content.decode()
     assert other.post(f"/sites/alarms/{alarm.pk}/resolve/", {"comment": "x"}).status_code == 404
+
+
+def test_raise_and_clear_within_one_batch(site, django_capture_on_commit_callbacks):
+    """A gateway batch may hold a whole exceedance: the alarm is inserted once, as it ended, with both
+    events in the evidence log and both announced."""
+    from jianguan.ledger.models import LedgerEntry
+
+    device, regulator, *_ = site
+    values = [90, 95, 100, 130, 40, 30, 20]  # raise at the 3rd, peak 130, clear at the 7th
+    batch = [(device.pk, services.rows_from_packet(packet(device.mn, m, v))) for m, v in enumerate(values)]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.store_batch(batch)
+    alarm = Alarm.objects.get()
+    assert alarm.state == Alarm.State.CLEARED and alarm.peak_value == 130 and alarm.first_value == 100
+    assert alarm.raised_at == dt.datetime(2026, 11, 20, 2, 2, tzinfo=dt.UTC)
+    entries = LedgerEntry.objects.filter(record_type="sites.alarm", record_id=str(alarm.pk)).order_by("index")
+    assert [e.kind for e in entries] == ["alarm.raise", "alarm.clear"]
+    assert '"value":100' in entries[0].leaf_data.replace(" ", "")  # the raise as it was then
+    assert Notification.objects.filter(recipient=regulator).count() == 2
+    from jianguan.sites.models import RuleState
+
+    assert RuleState.objects.get(device=device, rule=alarm.rule).alarm is None
