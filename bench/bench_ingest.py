@@ -37,6 +37,25 @@ def frame(hj212, mn: str, when: dt.datetime, pm25: float) -> bytes:
     return hj212.frame_segment(segment)
 
 
+def postgres_cpu_seconds() -> float:
+    """CPU time of the machine's postgres processes so far (Linux /proc; 0 elsewhere)."""
+    total = 0
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)
+            if "postgres" not in fields[0]:
+                continue
+            values = fields[1].split()
+            total += int(values[11]) + int(values[12])  # utime, stime
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / tick
+
+
 def device_frames(hj212, mn: str, packets: int, alarm_device: bool) -> list[bytes]:
     start = dt.datetime(2026, 11, 20, 10, 0)
     # Alarm devices exceed the PM2.5 limit from the 5th packet on: the 7th raises (sustain 3).
@@ -68,6 +87,7 @@ def client_process(ports: list[int], devices: list[tuple[str, bool]], packets: i
 
     latencies: list[float] = []
     alarm_latencies: list[float] = []
+    cpu_at_start = [0.0]
 
     async def run_all():
         started = asyncio.Event()
@@ -79,6 +99,7 @@ def client_process(ports: list[int], devices: list[tuple[str, bool]], packets: i
         tasks = [asyncio.ensure_future(session) for session in sessions]
         conn.send("ready")
         await asyncio.get_running_loop().run_in_executor(None, conn.recv)  # "go"
+        cpu_at_start[0] = time.process_time()
         started.set()
         await asyncio.gather(*tasks)
 
@@ -86,7 +107,7 @@ def client_process(ports: list[int], devices: list[tuple[str, bool]], packets: i
 
     with asyncio.Runner(loop_factory=new_event_loop) as runner:  # a lighter load generator with uvloop
         runner.run(run_all())
-    conn.send((latencies, alarm_latencies))
+    conn.send((latencies, alarm_latencies, time.process_time() - cpu_at_start[0]))
     conn.close()
 
 
@@ -100,9 +121,12 @@ def gateway_process(worker: str, max_batch: int, conn) -> None:
     gateway = build_gateway("127.0.0.1", 0, writer=BatchWriter(worker=worker, max_batch=max_batch))
     stop = gateway.run_in_thread()
     conn.send(gateway.port)
+    conn.recv()  # "go"
+    cpu = time.process_time()
     conn.recv()  # "stop"
+    cpu = time.process_time() - cpu
     stop()
-    conn.send(gateway.writer.stats)
+    conn.send((gateway.writer.stats, cpu))
 
 
 def main() -> None:
@@ -177,22 +201,32 @@ def main() -> None:
         f" × {len(FACTORS)} readings; {args.gateways} gateway process(es), {args.clients} client process(es),"
         f" batches ≤ {args.max_batch} packets"
     )
+    for _, parent in more_gateways:
+        parent.send("go")
+    postgres_cpu = postgres_cpu_seconds()
+    gateway_cpu = time.process_time()
     started = time.perf_counter()
     for _, parent in clients:
         parent.send("go")
     latencies: list[float] = []
     alarm_latencies: list[float] = []
+    client_cpu = 0.0
     for process, parent in clients:
-        got, got_alarm = parent.recv()
+        got, got_alarm, cpu = parent.recv()
+        client_cpu += cpu
         latencies += got
         alarm_latencies += got_alarm
         process.join()
     elapsed = time.perf_counter() - started
+    gateway_cpu = time.process_time() - gateway_cpu
+    postgres_cpu = postgres_cpu_seconds() - postgres_cpu
     stop()
     writer_stats = [writer.stats]
     for process, parent in more_gateways:
         parent.send("stop")
-        writer_stats.append(parent.recv())
+        stats, cpu = parent.recv()
+        writer_stats.append(stats)
+        gateway_cpu += cpu
         process.join()
     stored = Reading.objects.count()
     alarms = Alarm.objects.count()
@@ -211,10 +245,14 @@ def main() -> None:
             f"p99 {percentile(alarm_latencies, 0.99) * 1000:.1f} ms   ({alarms} alarms; goal p99 ≤ 1 s)"
         )
     stats = gateway.stats.snapshot()
-    print(f"gateway                {stats['frames_ok']:,} frames ok, rejected {stats['frames_rejected']}")
-    w = writer.stats
+    print(f"gateway (first)        {stats['frames_ok']:,} frames ok, rejected {stats['frames_rejected']}")
+    batches = sum(w["batches"] for w in writer_stats)
+    packets = sum(w["packets"] for w in writer_stats)
+    print(f"batch writers          {batches:,} transactions, {packets / max(1, batches):.0f} packets each")
+    cores = os.cpu_count() or 1
     print(
-        f"batch writer           {w['batches']:,} transactions, {w['packets'] / max(1, w['batches']):.0f} packets each"
+        f"CPU seconds            gateways {gateway_cpu:.1f}, PostgreSQL {postgres_cpu:.1f},"
+        f" load generator {client_cpu:.1f}  (of {elapsed * cores:.1f} on {cores} cores)"
     )
 
 
