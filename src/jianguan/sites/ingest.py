@@ -21,7 +21,7 @@ from pathlib import Path
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, close_old_connections
+from django.db import InterfaceError, OperationalError, close_old_connections, connections
 
 from . import services
 from .protocols.gateway import Gateway
@@ -94,6 +94,7 @@ class BatchWriter:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
+            await sync_to_async(connections.close_all, thread_sensitive=True)()  # the writer thread's own
 
     async def _run(self) -> None:
         assert self._queue is not None
