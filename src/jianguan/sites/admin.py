@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from jianguan.core import audit
+
 from .models import Alarm, CraneOperatorCheck, Device, LimitRule
 
 
@@ -27,6 +29,15 @@ class LimitRuleAdmin(admin.ModelAdmin):
         "active",
     ]
     list_filter = ["parameter", "period", "confirmed", "active"]
+
+    def save_model(self, request, obj, form, change):
+        # The same audit trail as the /sites/limits/ pages: which fields changed, by whom.
+        super().save_model(request, obj, form, change)
+        changes = {name: str(form.cleaned_data.get(name)) for name in form.changed_data}
+        audit.record(request.user, "update" if change else "create", obj, changes=changes, label=f"限值：{obj.name}")
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # rules are deactivated, never deleted: alarms and the audit trail refer to them
 
 
 @admin.register(Alarm)

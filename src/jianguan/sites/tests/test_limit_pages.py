@@ -280,3 +280,27 @@ def test_activating_a_copy_that_would_overlap_is_refused(lanshan_regulator, lans
     client.post(f"/sites/limits/{spare.pk}/activate/")
     spare.refresh_from_db()
     assert spare.active
+
+
+def test_limit_edits_in_django_admin_are_audited_too(db, rf):
+    from django.contrib.admin.sites import site as admin_site
+
+    from jianguan.core.models import AuditEvent
+
+    admin_user = f.UserFactory(is_staff=True, is_superuser=True)
+    rule = LimitRule.objects.get(parameter="a34004", jurisdiction=None)
+    model_admin = admin_site._registry[LimitRule]
+    request = rf.post("/admin/")
+    request.user = admin_user
+    form_class = model_admin.get_form(request, rule, change=True)
+    data = {
+        field: getattr(rule, field) if field != "jurisdiction" else ""
+        for field in form_class.base_fields
+        if getattr(rule, field, None) is not None
+    }
+    data["warning"] = 80
+    form = form_class(data, instance=rule)
+    assert form.is_valid(), form.errors
+    model_admin.save_model(request, form.save(commit=False), form, change=True)
+    event = AuditEvent.objects.filter(actor=admin_user, action="update").latest("pk")
+    assert "warning" in event.changes and "80" in str(event.changes["warning"])
