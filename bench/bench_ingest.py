@@ -58,9 +58,15 @@ def postgres_cpu_seconds() -> float:
 
 def device_frames(hj212, mn: str, packets: int, alarm_device: bool) -> list[bytes]:
     start = dt.datetime(2026, 11, 20, 10, 0)
-    # Alarm devices exceed the PM2.5 limit from the 5th packet on: the 7th raises (sustain 3).
+    # Alarm devices exceed the PM2.5 limit from the 5th packet on: the 7th raises (sustain 3). Values wander
+    # by ±5 so open alarms' values change on every packet, as real ones do.
     return [
-        frame(hj212, mn, start + dt.timedelta(seconds=30 * i), 120.0 if alarm_device and i >= 4 else 40.0)
+        frame(
+            hj212,
+            mn,
+            start + dt.timedelta(seconds=30 * i),
+            (120.0 if alarm_device and i >= 4 else 40.0) + (i * 7) % 11 - 5,
+        )
         for i in range(packets)
     ]
 

@@ -66,7 +66,12 @@ def step(limit: Limit, state: RuleState, value: float) -> tuple[RuleState, Event
     """Feed one valid reading (flag N). Returns the new state and what happened, if anything."""
     over = value > limit.warning
     under = value < limit.clear_level
-    state = replace(state, over=state.over + 1 if over else 0, under=state.under + 1 if under else 0)
+    # The counts stop at what the rule needs: a steady state then stays equal, so nothing is written for it.
+    state = replace(
+        state,
+        over=min(state.over + 1, limit.sustain) if over else 0,
+        under=min(state.under + 1, limit.clear_count) if under else 0,
+    )
     if state.active is None:
         if over and state.over >= limit.sustain:
             severity = _severity(limit, value)

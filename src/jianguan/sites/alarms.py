@@ -312,6 +312,7 @@ def _step(
             created.append(alarm)
             events.append((alarm, "raise", _evidence(alarm)))
         elif alarm is not None:
+            moved = (alarm.last_value, alarm.peak_value, alarm.severity) != (event.value, event.peak, event.severity)
             alarm.last_value, alarm.peak_value, alarm.severity = event.value, event.peak, event.severity
             if event.kind == engine.EventKind.CLEAR:
                 alarm.cleared_at = reading.ts
@@ -320,7 +321,8 @@ def _step(
             if alarm.pk is None:
                 pass  # raised in this batch: inserted at the end as it is then
             elif event.kind == engine.EventKind.UPDATE:
-                updated[alarm.pk] = alarm
+                if moved:  # a steady value writes nothing
+                    updated[alarm.pk] = alarm
             else:
                 alarm.save()
                 updated.pop(alarm.pk, None)
