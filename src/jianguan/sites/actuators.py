@@ -130,6 +130,7 @@ def _report_failure(command: ActuatorCommand) -> None:
         title=f"【喷淋/雾炮未响应】{command.device.project.name} {command.device.name}",
         body=command.result,
         url=f"/projects/{command.device.project_id}/",
+        project=command.device.project,  # the district's group robots hear of it too
     )
 
 
