@@ -111,34 +111,63 @@ class BatchWriter:
                 items.append(self._queue.get_nowait())
             batch = [(device_id, samples) for device_id, samples, _ in items]
             try:
-                await self._store(batch)
+                failures = await self._store(batch)
             except BaseException as exc:  # every waiting connection learns of it; the writer goes on
                 self.stats["failed"] += 1
                 log.exception("hj212 batch of %d packets failed", len(items))
-                for *_, future in items:
-                    if not future.done():
-                        future.set_exception(exc if isinstance(exc, Exception) else RuntimeError(str(exc)))
+                failures = [exc if isinstance(exc, Exception) else RuntimeError(str(exc))] * len(items)
                 if not isinstance(exc, Exception):
+                    for *_, future in items:
+                        if not future.done():
+                            future.set_exception(failures[0])
                     raise
-                continue
-            for *_, future in items:
-                if not future.done():
+            for (*_, future), failure in zip(items, failures, strict=True):
+                if future.done():
+                    continue
+                if failure is None:
                     future.set_result(None)
+                else:
+                    future.set_exception(failure)
 
     # --- the database side (one worker thread) -----------------------------------------------------
 
-    def _store_or_spool(self, batch: services.Batch) -> None:
+    def _store_or_spool(self, batch: services.Batch) -> list[Exception | None]:
+        """Stores (or spools) the batch; returns per packet None or why it could not be stored."""
         self.stats["batches"] += 1
         self.stats["packets"] += len(batch)
         if len(self.spool) and not self._replay():
             self._spool(batch)  # keep the order: nothing new goes in before the spool is replayed
-            return
+            return [None] * len(batch)
         try:
             self.stats["stored"] += sum(self._store_batch(batch))
         except OUTAGE as exc:
             log.warning("database unavailable (%s): spooling %d packets", exc, len(batch))
             close_old_connections()
             self._spool(batch)
+        except Exception:
+            if len(batch) == 1:
+                raise
+            # One bad packet (e.g. of a device deleted since its identity was cached) must not fail the
+            # packets it shares the batch with: store them one by one, fail only the culprit.
+            log.exception("hj212 batch of %d packets failed; storing them one by one", len(batch))
+            services.invalidate_cache()
+            return [self._store_one(item) for item in batch]
+        return [None] * len(batch)
+
+    def _store_one(self, item) -> Exception | None:
+        if len(self.spool):
+            self._spool([item])  # the database went away meanwhile: keep the order
+            return None
+        try:
+            self.stats["stored"] += sum(self._store_batch([item]))
+        except OUTAGE:
+            close_old_connections()
+            self._spool([item])
+        except Exception as exc:
+            self.stats["failed"] += 1
+            log.warning("hj212 packet of device %s not stored: %s", item[0], exc)
+            return exc
+        return None
 
     def _spool(self, batch: services.Batch) -> None:
         self.spool.append({"batch": [[device_id, [s.as_json() for s in samples]] for device_id, samples in batch]})

@@ -212,3 +212,18 @@ def test_a_device_cannot_send_a_platform_derived_reading(device):
     )
     samples = services.rows_from_packet(hj212.decode(hj212.frame_segment(segment)))
     assert [s.parameter for s in samples] == ["a34004"]
+
+
+def test_one_bad_packet_does_not_fail_the_batch(device, tmp_path):
+    """A packet that can never be stored (here: its device was deleted after its identity was cached) fails
+    alone; the packets sharing its batch are stored and answered."""
+    from jianguan.sites.ingest import BatchWriter
+
+    writer = BatchWriter(spool_path=tmp_path / "hj212.jsonl")
+    when = dt.datetime(2026, 11, 20, 17, 0)
+    good = services.rows_from_packet(hj212.decode(upload(device.mn, "123456", when, "33")))
+    ghost = services.rows_from_packet(hj212.decode(upload("GHOST", "123456", when, "33")))
+    failures = writer._store_or_spool([(device.pk, good), (device.pk + 10_000, ghost)])
+    assert failures[0] is None and failures[1] is not None
+    assert list(Reading.objects.filter(device=device, parameter="a34004").values_list("value", flat=True)) == [33.0]
+    assert writer.stats["failed"] == 1 and len(writer.spool) == 0
