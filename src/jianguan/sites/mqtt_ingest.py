@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 
 import paho.mqtt.client as mqtt
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections
+from django.db import DatabaseError, close_old_connections, connections
 from django.utils import timezone
 
 from . import actuators, cranes, services
@@ -85,6 +85,8 @@ class MqttIngest:
         self._connected.clear()
         if not self._stop.is_set():
             log.warning("MQTT ingest disconnected (%s); reconnecting", reason_code)
+        else:
+            connections.close_all()  # stopping: this (paho's) thread's database connection goes too
 
     def _on_message(self, client, userdata, message):
         self.stats["received"] += 1
