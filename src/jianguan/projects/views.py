@@ -108,6 +108,8 @@ def project_detail(request, pk: int):
         "parameter_specs": {s.key: s for s in dangerous_works.PARAMETERS},
         "devices": sites.devices_for(project),
         "alarm_panel": site_live.project_panel(user, project),
+        "can_manage_devices": sites.may_manage_devices(user, project),
+        "can_command_actuators": permissions.is_regulator_of(user, project),
     }
     return render(request, "projects/detail.html", context)
 

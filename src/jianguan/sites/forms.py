@@ -70,3 +70,64 @@ def attach_errors(form: forms.Form, exc: ValidationError) -> None:
                 form.add_error(name, errors)
         else:
             form.add_error(None, errors)
+
+
+class DeviceForm(forms.Form):
+    """A device's registration on the project page; services.register_device decides what is acceptable."""
+
+    name = forms.CharField(label="名称", max_length=100, help_text="如：东门扬尘监测、1号塔吊")
+    kind = forms.ChoiceField(label="类型", choices=Device.Kind.choices)
+    protocol = forms.ChoiceField(label="接入协议", choices=Device.Protocol.choices)
+    mn = forms.CharField(label="设备编号（MN）", max_length=64, required=False, help_text="HJ 212 设备必填")
+    password = forms.CharField(
+        label="访问密码（PW）",
+        max_length=64,
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="HJ 212 设备必填；只保存其加密摘要",
+    )
+    dialect = forms.ChoiceField(
+        label="报文方言",
+        choices=Device.Dialect.choices,
+        initial=Device.Dialect.STANDARD,
+        help_text="厂商偏差见运维手册",
+    )
+    mqtt_client_id = forms.CharField(
+        label="MQTT 客户端ID", max_length=64, required=False, help_text="MQTT 设备必填（与主题中的设备标识一致）"
+    )
+    rtd_interval_s = forms.IntegerField(label="实时数据间隔（秒）", min_value=1, initial=60)
+    lat = forms.FloatField(label="纬度", required=False, min_value=-90, max_value=90)
+    lon = forms.FloatField(label="经度", required=False, min_value=-180, max_value=180)
+    installed_on = forms.DateField(label="安装日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    calibrated_on = forms.DateField(label="校准日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    groups = (
+        ("设备", ("name", "kind", "protocol")),
+        ("接入身份", ("mn", "password", "dialect", "mqtt_client_id", "rtd_interval_s")),
+        ("位置与维护", ("lat", "lon", "installed_on", "calibrated_on")),
+    )
+
+    def clean(self):
+        data = super().clean()
+        protocol = data.get("protocol")
+        if protocol == Device.Protocol.HJ212:
+            for name in ("mn", "password"):
+                if not data.get(name):
+                    self.add_error(name, "HJ 212 设备须填写设备编号（MN）和访问密码（PW）")
+        if protocol == Device.Protocol.MQTT and not data.get("mqtt_client_id"):
+            self.add_error("mqtt_client_id", "MQTT 设备须填写客户端ID")
+        return data
+
+    @property
+    def sections(self):
+        return [(title, [self[name] for name in names]) for title, names in self.groups]
+
+    def device_data(self) -> dict:
+        data = dict(self.cleaned_data)
+        for name in ("mn", "mqtt_client_id"):
+            data[name] = data.get(name) or None  # unique columns: empty means none
+        if data["protocol"] != Device.Protocol.HJ212:
+            data.pop("mn")
+            data.pop("password")
+            data.pop("dialect")
+        return data

@@ -196,3 +196,59 @@ def limit_toggle(request, pk: int, action: str):
 def _list_url(rule) -> str:
     url = reverse("sites:limits")
     return f"{url}?district={rule.jurisdiction.code}" if rule.jurisdiction_id else url
+
+
+# --- devices --------------------------------------------------------------------------------------------
+
+
+def _project_for(user, project_id: int) -> Project:
+    from jianguan.projects import permissions as project_permissions
+
+    project = get_object_or_404(project_permissions.visible_projects(user), pk=project_id)
+    return project
+
+
+@login_required
+def device_create(request, project_id: int):
+    """The general contractor or the district bureau registers a device of the project."""
+    from . import services
+    from .forms import DeviceForm
+
+    project = _project_for(request.user, project_id)
+    if not services.may_manage_devices(request.user, project):
+        raise PermissionDenied("只有项目所在区县监管部门或施工总承包单位可以登记设备")
+    form = DeviceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            device = services.register_device(request.user, project, form.device_data())
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            if getattr(device, "issued_token", None):
+                # Shown once: only its hash is kept.
+                return render(request, "sites/device_token.html", {"project": project, "device": device})
+            messages.success(request, f"设备“{device.name}”已登记。")
+            return redirect(reverse("projects:detail", args=[project.pk]) + "#site")
+    return render(request, "sites/device_form.html", {"form": form, "project": project})
+
+
+@login_required
+@require_POST
+def actuator_command(request, device_id: int):
+    """A regulator switches a sprinkler / fog cannon on or off (the device acknowledges over MQTT)."""
+    from . import actuators
+    from .models import Device
+
+    device = get_object_or_404(Device.objects.select_related("project"), pk=device_id)
+    _project_for(request.user, device.project_id)  # 404 for a project the user may not see
+    action = request.POST.get("action", "")
+    if action not in ("on", "off"):
+        raise Http404("未知操作")
+    try:
+        command = actuators.issue_manually(request.user, device, action)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+    else:
+        verb = "开启" if action == "on" else "关闭"
+        messages.success(request, f"已向“{device.name}”发送{verb}指令（{command.command_id}），等待设备确认。")
+    return redirect(reverse("projects:detail", args=[device.project_id]) + "#site")
