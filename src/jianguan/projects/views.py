@@ -110,6 +110,7 @@ def project_detail(request, pk: int):
         "alarm_panel": site_live.project_panel(user, project),
         "can_manage_devices": sites.may_manage_devices(user, project),
         "can_command_actuators": permissions.is_regulator_of(user, project),
+        "gate_summary": sites.gate_summary_today(project),
     }
     return render(request, "projects/detail.html", context)
 

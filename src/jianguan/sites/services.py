@@ -409,6 +409,15 @@ def register_worker(
     return worker
 
 
+def gate_summary_today(project: Project) -> dict | None:
+    """Today's real-name attendance and 挂靠/转包 signals for the project page (None without a gate)."""
+    from . import gates
+
+    if not Device.objects.filter(project=project, kind=Device.Kind.GATE).exists():
+        return None
+    return gates.project_summary(project, timezone.localdate())
+
+
 def devices_for(project: Project):
     # A crane's latest operator check (cranes.py) comes along for the project page's device panel.
     return (

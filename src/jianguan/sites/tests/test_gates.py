@@ -117,3 +117,22 @@ def test_gate_api(site):
         content_type="application/json",
     )
     assert denied.status_code == 404
+
+
+def test_project_page_shows_todays_attendance_and_signals(site):
+    from django.utils import timezone
+
+    project, gc, gate, reg = site
+    outsider_firm = f.EnterpriseFactory(kind=Enterprise.Kind.CONSTRUCTION, name="外来劳务公司")
+    borrowed = f.make_person(outsider_firm, "钱某")
+    register(reg, project, borrowed, outsider_firm)
+    stranger = f.make_person(gc, "孙某")  # not on the roster
+    gates.record_entry(gate, borrowed.reveal_id_number(), "in", timezone.now())
+    gates.record_entry(gate, stranger.reveal_id_number(), "in", timezone.now())
+    web = Client()
+    web.force_login(reg)
+    page = web.get(f"/projects/{project.pk}/").content.decode()
+    section = page.split('id="gate-summary"', 1)[1].split("</table>", 1)[0]
+    assert "实名制考勤" in page and "挂靠/转包信号 2" in section
+    assert "外来劳务公司" in section and gates.FLAG_MESSAGES["unregistered"] in section
+    assert stranger.reveal_id_number() not in page
