@@ -31,7 +31,7 @@ from jianguan.projects.models import (
 from jianguan.projects.requirements import filing_requirements
 from jianguan.registry.models import Certificate, Enterprise, Person, Qualification
 from jianguan.sites import services as sites
-from jianguan.sites.models import Device
+from jianguan.sites.models import Device, SiteWorker
 
 from .divisions import CITY, DIVISIONS, ZONES, approximate_boundary
 
@@ -722,6 +722,66 @@ def seed_devices(projects: list[Project]) -> int:
     return len(devices)
 
 
+def seed_site_roster(projects: list[Project], staff: dict[int, dict[str, list[Person]]], today: dt.date) -> int:
+    """Every project under construction gets a real-name gate (HTTP) and a roster: its general contractor's
+    special-operation staff, each for the trade of their certificate. This morning they came through the
+    gate; on every seventh site a worker of a firm that takes no part in the project came too (the 挂靠/转包
+    signal the project page shows). Returns the number of gate entries."""
+    from jianguan.sites import gates
+
+    active = [p for p in projects if p.state == State.UNDER_CONSTRUCTION]
+    Device.objects.bulk_create(
+        [
+            Device(
+                project=p,
+                name="实名制闸机（大门）",
+                kind=Device.Kind.GATE,
+                protocol=Device.Protocol.HTTP,
+                lat=p.lat,
+                lon=p.lon,
+                installed_on=p.planned_start,
+            )
+            for p in active
+        ]
+    )
+    gate_of = {d.project_id: d for d in Device.objects.filter(project__in=active, kind=Device.Kind.GATE)}
+    contractor_of = dict(
+        Participant.objects.filter(project__in=active, role="general_contractor").values_list(
+            "project_id", "enterprise_id"
+        )
+    )
+    trades = dict(
+        Certificate.objects.filter(kind=Certificate.Kind.SPECIAL_OPERATION).values_list("person_id", "operation_type")
+    )
+    roster = {p.pk: [person for person in staff.get(contractor_of.get(p.pk), {}).get("operator", [])] for p in active}
+    SiteWorker.objects.bulk_create(
+        [
+            SiteWorker(
+                project_id=pk,
+                person=person,
+                employer_id=contractor_of[pk],
+                trade=trades.get(person.pk, ""),
+                required_operation=trades.get(person.pk, ""),
+            )
+            for pk, people in roster.items()
+            for person in people
+        ]
+    )
+    morning = timezone.make_aware(dt.datetime.combine(today, dt.time(7, 30)))
+    firms = [pk for pk, posts in staff.items() if posts.get("operator")]
+    entries = 0
+    for i, p in enumerate(active):
+        people = list(roster[p.pk])
+        if i % 7 == 0:
+            others = [pk for pk in firms if pk != contractor_of.get(p.pk)]
+            if others:
+                people.append(staff[others[i % len(others)]]["operator"][0])
+        for k, person in enumerate(people):
+            gates.record_entry(gate_of[p.pk], person.reveal_id_number(), "in", morning + dt.timedelta(minutes=k))
+            entries += 1
+    return entries
+
+
 def seed_evidence() -> None:
     """Puts the demo's document versions and transitions into the evidence log, as live use would have."""
     items = []
@@ -774,6 +834,7 @@ def seed(progress: Callable[[str], None] = print, seed_value: int = 371300) -> l
     _ensure_demo_user_projects(projects, by_kind, staff)
     AuditEvent.objects.filter(project__in=projects).delete()
     progress(f"现场设备：{seed_devices(projects)} 台扬尘噪声监测仪")
+    progress(f"实名制闸机与花名册：今日 {seed_site_roster(projects, staff, today)} 人次进场")
     progress("存证日志：演示文件与状态记录上链并签发检查点…")
     seed_evidence()
     progress(
