@@ -48,11 +48,7 @@ def invalidate_rules(**kwargs) -> None:
 
 
 def rules_for(device: Device, parameter: str, ts: dt.datetime) -> list[LimitRule]:
-    return rules_for_key(device.project.jurisdiction_id, device.kind, parameter, ts)
-
-
-def rules_for_key(jurisdiction_id: int, device_kind: str, parameter: str, ts: dt.datetime) -> list[LimitRule]:
-    return _rules(jurisdiction_id, device_kind, parameter, period_of(ts))
+    return _rules(device.project.jurisdiction_id, device.kind, parameter, period_of(ts))
 
 
 def _rules(jurisdiction_id: int, device_kind: str, parameter: str, period: str) -> list[LimitRule]:
@@ -179,11 +175,6 @@ def _evaluable(sample) -> bool:
     return sample.series == Reading.Series.REALTIME and sample.value is not None and sample.flag in ("", "N")
 
 
-def evaluate(device: Device, samples) -> list[Alarm]:
-    """Feeds one device's real-time readings with a valid flag (N or none) to its rules, in time order."""
-    return evaluate_batch([(device.pk, list(samples))])
-
-
 def evaluate_batch(batch) -> list[Alarm]:
     """Feeds a batch of (device id, samples) to the rules. The rule states of the batch's devices are read
     (and locked on PostgreSQL) in one query and written back in one; the common case (values under the
@@ -211,7 +202,7 @@ def evaluate_batch(batch) -> list[Alarm]:
         if connection.features.has_select_for_update_of:
             locked = locked.select_for_update(of=("self",))  # the states, not their alarms
         states = {(row.device_id, row.rule_id): row for row in locked}
-        # The devices that may raise an alarm in this batch, in one query (not one per alarm).
+        # The devices that may raise an alarm in this batch (a reading over a limit), in one query.
         maybe = {d for d, sample, rules in work if any(sample.value > rule.warning for rule in rules)}
         devices: dict[int, Device] = Device.objects.select_related("project").in_bulk(maybe) if maybe else {}
         touched: list[Alarm] = []
@@ -227,7 +218,7 @@ def evaluate_batch(batch) -> list[Alarm]:
                         continue  # nothing counted yet and nothing to count: the common case stays read-only
                     row = states[(device_id, rule.pk)] = RuleState(device_id=device_id, rule=rule)
                 before = (row.over, row.under, row.active, row.peak, row.alarm_id)
-                alarm = _step(lambda d=device_id: _device(devices, d), rule, row, sample, updated, created, events)
+                alarm = _step(devices.get(device_id), rule, row, sample, updated, created, events)
                 if alarm is not None:
                     touched.append(alarm)
                 if (row.over, row.under, row.active, row.peak, row.alarm_id) != before or row.pk is None:
@@ -268,12 +259,6 @@ def evaluate_batch(batch) -> list[Alarm]:
     return touched
 
 
-def _device(devices: dict[int, Device], device_id: int) -> Device:
-    if device_id not in devices:
-        devices[device_id] = Device.objects.select_related("project").get(pk=device_id)
-    return devices[device_id]
-
-
 def _save_states(rows: list[RuleState]) -> None:
     """One upsert for new and changed states. Two gateways may count the same device after a reconnect:
     the later write wins, no error."""
@@ -287,17 +272,24 @@ def _save_states(rows: list[RuleState]) -> None:
 
 
 def _step(
-    get_device, rule: LimitRule, row: RuleState, reading, updated: dict[int, Alarm], created: list, events: list
+    device: Device | None,
+    rule: LimitRule,
+    row: RuleState,
+    reading,
+    updated: dict[int, Alarm],
+    created: list,
+    events: list,
 ) -> Alarm | None:
-    """Advances one rule state by one reading and acts on the event. The caller saves `row`, inserts the
-    alarms in `created`, writes those in `updated` (a value update of an open alarm is written once per
-    batch, not per reading), records `events` in the evidence log and announces them."""
+    """Advances one rule state by one reading and acts on the event. `device` is loaded when the reading
+    exceeds a limit (the only way to raise). The caller saves `row`, inserts the alarms in `created`, writes
+    those in `updated` (a value update of an open alarm is written once per batch, not per reading), records
+    `events` in the evidence log and announces them."""
     state = engine.RuleState(row.over, row.under, engine.Severity(row.active) if row.active else None, row.peak)
     state, event = engine.step(_limit(rule), state, reading.value)
-    alarm = row.alarm if row.alarm_id or row.alarm is not None else None
+    alarm = row.alarm  # loaded with the state, or raised earlier in this batch (not saved yet); else None
     if event is not None:
         if event.kind == engine.EventKind.RAISE:
-            device = get_device()
+            assert device is not None  # a raise needs a reading over the limit: its device was loaded
             alarm = Alarm(
                 project=device.project,
                 device=device,

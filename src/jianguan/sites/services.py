@@ -239,9 +239,8 @@ def _insert_and_match(batch: Batch) -> tuple[Batch, list[int]]:
     fresh: Batch = []
     counts: list[int] = []
     for device_id, samples in batch:
-        new = [s for s in samples if (device_id, s.parameter, s.series, s.ts) in new_keys]
-        # A sample twice in the batch is new once.
-        new_keys.difference_update((device_id, s.parameter, s.series, s.ts) for s in new)
+        new = [s for s in samples if (device_id, *s.key()) in new_keys]
+        new_keys.difference_update((device_id, *s.key()) for s in new)  # a sample twice in the batch is new once
         counts.append(len(new))
         if new:
             fresh.append((device_id, new))
@@ -286,7 +285,6 @@ def _returned(row) -> tuple[int, str, int, dt.datetime]:
 def _insert_samples(batch: Batch, returned: set[tuple] | None = None) -> int:
     """Inserts the batch (existing rows are left alone); returns how many rows were new, and with
     `returned` collects their keys (device_id, parameter, series, ts)."""
-    table = Reading._meta.db_table
     rows = [
         (device_id, s.parameter, s.series, s.ts, s.value, s.min_value, s.max_value, s.flag)
         for device_id, samples in batch
@@ -294,49 +292,57 @@ def _insert_samples(batch: Batch, returned: set[tuple] | None = None) -> int:
     ]
     if not rows:
         return 0
-    returning = _RETURNING if returned is not None else ""
+    insert = _insert_postgresql if connection.vendor == "postgresql" else _insert_sqlite
+    return insert(Reading._meta.db_table, rows, returned)
+
+
+def _insert_postgresql(table: str, rows: list[tuple], returned: set[tuple] | None) -> int:
+    # Binary COPY into a session-local staging table, then one INSERT … SELECT that empties it (several
+    # times the rate of bound parameters: psycopg writes COPY rows in C).
+    connection.ensure_connection()
+    raw = connection.connection
+    types = _staging_types(raw, table)
+    with raw.cursor() as pg:
+        with pg.copy(f"COPY {_STAGING} ({_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(types)
+            for row in rows:
+                copy.write_row(row)
+        pg.execute(
+            f"WITH staged AS (DELETE FROM {_STAGING} RETURNING {_COLUMNS})"
+            f" INSERT INTO {table} ({_COLUMNS}) SELECT {_COLUMNS} FROM staged"
+            f" ON CONFLICT DO NOTHING{_RETURNING if returned is not None else ''}"
+        )
+        if returned is not None:
+            returned.update(map(_returned, pg.fetchall()))
+        return pg.rowcount
+
+
+def _insert_sqlite(table: str, rows: list[tuple], returned: set[tuple] | None) -> int:
+    adapt = connection.ops.adapt_datetimefield_value
+    stamps: dict[dt.datetime, str] = {}  # the samples of a packet share their time: adapt it once
     inserted = 0
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # PostgreSQL's bulk path: binary COPY into a session-local staging table, then one INSERT … SELECT
-            # that empties it (several times the rate of bound parameters: psycopg writes COPY rows in C).
-            raw = connection.connection
-            types = _staging_types(raw, table)
-            with raw.cursor() as pg:
-                with pg.copy(f"COPY {_STAGING} ({_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
-                    copy.set_types(types)
-                    for row in rows:
-                        copy.write_row(row)
-                pg.execute(
-                    f"WITH staged AS (DELETE FROM {_STAGING} RETURNING {_COLUMNS})"
-                    f" INSERT INTO {table} ({_COLUMNS}) SELECT {_COLUMNS} FROM staged"
-                    f" ON CONFLICT DO NOTHING{returning}"
-                )
-                inserted = pg.rowcount
-                if returned is not None:
-                    returned.update(map(_returned, pg.fetchall()))
-        else:
-            adapt = connection.ops.adapt_datetimefield_value
-            stamps: dict[dt.datetime, str] = {}  # the samples of a packet share their time: adapt it once
-            for start in range(0, len(rows), _SQLITE_CHUNK):
-                chunk = rows[start : start + _SQLITE_CHUNK]
-                params: list = []
-                for row in chunk:
-                    ts = row[3]
-                    stamp = stamps.get(ts)
-                    if stamp is None:
-                        stamp = stamps[ts] = adapt(ts)
-                    params += (row[0], row[1], row[2], stamp, row[4], row[5], row[6], row[7])
-                values = ",".join(["(%s,%s,%s,%s,%s,%s,%s,%s)"] * len(chunk))
-                cursor.execute(
-                    f"INSERT INTO {table} ({_COLUMNS}) VALUES {values} ON CONFLICT DO NOTHING{returning}", params
-                )
-                if returned is not None:
-                    fetched = cursor.fetchall()
-                    inserted += len(fetched)
-                    returned.update(map(_returned, fetched))
-                else:
-                    inserted += cursor.rowcount
+        for start in range(0, len(rows), _SQLITE_CHUNK):
+            chunk = rows[start : start + _SQLITE_CHUNK]
+            params: list = []
+            for row in chunk:
+                ts = row[3]
+                stamp = stamps.get(ts)
+                if stamp is None:
+                    stamp = stamps[ts] = adapt(ts)
+                params += (row[0], row[1], row[2], stamp, row[4], row[5], row[6], row[7])
+            values = ",".join(["(%s,%s,%s,%s,%s,%s,%s,%s)"] * len(chunk))
+            cursor.execute(
+                f"INSERT INTO {table} ({_COLUMNS}) VALUES {values} ON CONFLICT DO NOTHING"
+                f"{_RETURNING if returned is not None else ''}",
+                params,
+            )
+            if returned is not None:
+                fetched = cursor.fetchall()
+                inserted += len(fetched)
+                returned.update(map(_returned, fetched))
+            else:
+                inserted += cursor.rowcount
     return inserted
 
 
@@ -425,9 +431,3 @@ def devices_for(project: Project):
         .select_related("operator_check", "operator_check__person")
         .order_by("name")
     )
-
-
-def recent_alarms(project: Project, limit: int = 10):
-    from .models import Alarm
-
-    return Alarm.objects.filter(project=project).select_related("device", "rule")[:limit]
