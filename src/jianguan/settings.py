@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlparse
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -136,6 +137,18 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+
+
+def _redis_database_for_test_worker(url: str, worker: str) -> str:
+    """pytest-xdist workers share one REDIS_URL: give worker gwN the database N above the configured one, so
+    one worker's cache.clear() (a FLUSHDB) cannot wipe another's login counters or task queue."""
+    parsed = urlparse(url)
+    base = int(parsed.path.strip("/") or 0)
+    return parsed._replace(path=f"/{base + int(worker.removeprefix('gw'))}").geturl()
+
+
+if REDIS_URL and os.environ.get("PYTEST_XDIST_WORKER", "").startswith("gw"):
+    REDIS_URL = _redis_database_for_test_worker(REDIS_URL, os.environ["PYTEST_XDIST_WORKER"])
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:

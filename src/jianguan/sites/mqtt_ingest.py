@@ -68,6 +68,8 @@ class MqttIngest:
             self.client.username_pw_set(self.username, self.password)
         self.client.reconnect_delay_set(1, 30)
         self.client.on_connect = self._on_connect
+        self.client.on_subscribe = self._on_subscribe
+        self._subscription_mid: int | None = None
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
 
@@ -77,9 +79,18 @@ class MqttIngest:
         if reason_code.is_failure:
             log.error("MQTT connect refused: %s", reason_code)
             return
-        client.subscribe([(self.topic_filter, 1), (self.ack_filter, 1)])
-        self._connected.set()
+        self._subscription_mid = client.subscribe([(self.topic_filter, 1), (self.ack_filter, 1)])[1]
         log.info("MQTT ingest %s connected to %s:%s", self.client_id, self.host, self.port)
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties):
+        # Ready only once the broker has the subscription: a message published between CONNACK and SUBACK
+        # would not be queued for a session that is new to the broker.
+        if mid != self._subscription_mid:
+            return
+        if any(code.is_failure for code in reason_codes):
+            log.error("MQTT subscription refused: %s", reason_codes)
+            return
+        self._connected.set()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties):
         self._connected.clear()

@@ -182,10 +182,12 @@ def test_mqtt_ingest_survives_a_broker_restart(crane, broker, transactional_db):
     count = lambda: Reading.objects.filter(device=crane).count()  # noqa: E731
     ingest = MqttIngest(f"mqtt://127.0.0.1:{port}", worker="broker-test")
     ingest.start()
-    assert ingest.wait_connected()
-    publish(port, 0, 5.0)
-    assert wait_for(lambda: count() == 1)
-    ingest.stop()  # the worker is away: the broker queues for its persistent session
+    try:
+        assert ingest.wait_connected()
+        publish(port, 0, 5.0)
+        assert wait_for(lambda: count() == 1), f"stored {count()} of 1; {ingest.stats}"
+    finally:
+        ingest.stop()  # the worker is away: the broker queues for its persistent session
     publish(port, 1, 12.0)
     publish(port, 2, 12.5)
     restart()  # and the broker restarts with the queue on disk
