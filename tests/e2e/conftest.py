@@ -25,6 +25,8 @@ def browser(monkeypatch):
         if os.environ.get("CI"):
             raise RuntimeError("chromium is required for the browser tests in CI")
         pytest.skip("chromium is not installed (apt-get install chromium)")
+    from django.db import connections
+
     sync_api = pytest.importorskip("playwright.sync_api")
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # the ORM is used beside Playwright's event loop
     with sync_api.sync_playwright() as p:
@@ -40,6 +42,9 @@ def browser(monkeypatch):
             ],
         )
         yield browser
+        # Inside sync_playwright the test body runs in another contextvars context, and Django keeps its
+        # connections per context: close the one the test used there, or PostgreSQL's test database stays in use.
+        connections.close_all()
         browser.close()
 
 
