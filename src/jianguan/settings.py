@@ -181,6 +181,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Login throttling (jianguan.accounts.throttle): failures per username and per IP within the window.
+# Threads (each with one database connection) shared by all open live-alarm pages' polls (sites/live.py).
+LIVE_ALARM_POLL_THREADS = int(os.environ.get("LIVE_ALARM_POLL_THREADS", "4"))
 LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
 LOGIN_FAILURE_WINDOW_SECONDS = int(os.environ.get("LOGIN_FAILURE_WINDOW_SECONDS", "900"))
 

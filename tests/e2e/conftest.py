@@ -63,6 +63,8 @@ def asgi_live_server(transactional_db, monkeypatch):
     from django.core.asgi import get_asgi_application
     from django.db import connections
 
+    from jianguan.sites import live
+
     shared = {c.alias: c for c in connections.all() if c.vendor == "sqlite" and c.is_in_memory_db()}
     for conn in shared.values():
         conn.inc_thread_sharing()
@@ -86,6 +88,7 @@ def asgi_live_server(transactional_db, monkeypatch):
 
     sync_thread = SyncToAsync.single_thread_executor
     sync_thread.submit(share).result()
+    live.reset_poll_pool()  # the live-alarm poll threads start afresh, with connections made as above
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
@@ -110,6 +113,7 @@ def asgi_live_server(transactional_db, monkeypatch):
         server.should_exit = True
         thread.join(10)
         sock.close()
+        live.reset_poll_pool()
         sync_thread.submit(unshare).result()
         for conn in opened:  # PostgreSQL: the server threads' connections, or the test database stays in use
             conn.inc_thread_sharing()

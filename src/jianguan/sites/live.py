@@ -9,8 +9,10 @@ reconnects sends it back (Last-Event-ID) and receives what may have changed mean
 the id, alarms acknowledged / cleared / resolved after the time, and the open alarms' current state (their
 values and severity change without a timestamp). Clients replace rows by id, so a repeat is harmless.
 
-A connection ends after MAX_SECONDS (the browser reconnects with its cursor), which bounds how long one
-client holds a worker thread and a database connection.
+The polls of all open streams share a small pool of threads (LIVE_ALARM_POLL_THREADS), each with its own
+database connection, so a hundred regulators' open pages use a handful of connections rather than a hundred:
+a stream holds no connection between polls. The request's own connection (session, user, the watch's setup) is
+closed before streaming starts. A connection ends after MAX_SECONDS (the browser reconnects with its cursor).
 """
 
 from __future__ import annotations
@@ -18,11 +20,17 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import threading
 import time
-from collections.abc import AsyncIterator
+import weakref
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, close_old_connections, connections
 from django.db.models import Max, Q
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
@@ -208,17 +216,62 @@ class AlarmWatch:
         return "".join(self.render(a) for a in send) + f"id: {cursor}\n\n"
 
 
+T = TypeVar("T")
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+_pool_connections: weakref.WeakSet = weakref.WeakSet()
+USE_POLL_POOL = True  # off in the unit tests, whose data lives in the test thread's open transaction
+
+
+def _poll_pool() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(settings.LIVE_ALARM_POLL_THREADS, thread_name_prefix="live-alarms")
+        return _pool
+
+
+def _in_pool_thread(fn: Callable[[], T]) -> T:
+    close_old_connections()  # like a request: drop a connection that broke or outlived CONN_MAX_AGE
+    _pool_connections.add(connections[DEFAULT_DB_ALIAS])
+    return fn()
+
+
+async def run_poll(fn: Callable[[], T]) -> T:
+    """Runs a stream's database work on the shared poll pool (see the module's doc)."""
+    if not USE_POLL_POOL:
+        return await sync_to_async(fn)()
+    return await sync_to_async(_in_pool_thread, thread_sensitive=False, executor=_poll_pool())(fn)
+
+
+def reset_poll_pool() -> None:
+    """Closes the poll threads' database connections and ends the threads; the next poll starts new ones.
+    For a test server's setup and teardown, when no stream is polling (a process exiting needs nothing)."""
+    global _pool
+    with _pool_lock:
+        for conn in list(_pool_connections):
+            conn.inc_thread_sharing()
+            try:
+                conn.close()
+            finally:
+                conn.dec_thread_sharing()
+        _pool_connections.clear()
+        if _pool is not None:
+            _pool.shutdown(wait=True)
+            _pool = None
+
+
 async def stream(watch: AlarmWatch) -> AsyncIterator[str]:
     """The text/event-stream body: poll, send, heartbeat; end after MAX_SECONDS."""
     started = last_beat = time.monotonic()
-    first = await sync_to_async(watch.poll_and_render)()
+    first = await run_poll(watch.poll_and_render)
     yield f"retry: {RETRY_MS}\n: 实时告警\n\n" + first
     while True:
         now = time.monotonic()
         if now - started >= MAX_SECONDS:
             return
         await asyncio.sleep(min(POLL_SECONDS, MAX_SECONDS - (now - started)))
-        chunk = await sync_to_async(watch.poll_and_render)()
+        chunk = await run_poll(watch.poll_and_render)
         if time.monotonic() - last_beat >= HEARTBEAT_SECONDS:
             chunk += ": keep-alive\n\n"
             last_beat = time.monotonic()

@@ -3,6 +3,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import connections
 from django.http import Http404, StreamingHttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
@@ -80,7 +81,11 @@ async def alarm_stream(request):
     if raw and not raw.isdigit():
         raise Http404("项目不存在或无权查看")
     cursor = live.Cursor.parse(request.headers.get("Last-Event-ID") or request.GET.get("since"))
-    watch = await sync_to_async(_watch)(user, int(raw) if raw else None, cursor, get_token(request))
+    watch = await live.run_poll(lambda: _watch(user, int(raw) if raw else None, cursor, get_token(request)))
+    if live.USE_POLL_POOL:
+        # The stream polls on the shared pool: this request's thread gives its connection back now rather
+        # than holding it for the stream's five minutes.
+        await sync_to_async(connections.close_all)()
     response = StreamingHttpResponse(live.stream(watch), content_type="text/event-stream; charset=utf-8")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # nginx: pass events through at once

@@ -3,12 +3,15 @@ heartbeat, a bounded life) and the pages that listen to it (alarm list, project 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
+import threading
 from types import SimpleNamespace
 
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
+from django.db import connections
 from django.test import AsyncClient, Client
 from django.utils import timezone
 
@@ -26,6 +29,8 @@ def quick_stream(monkeypatch):
     """Streams that poll fast and end after a moment (MAX_SECONDS is the knob a test turns)."""
     monkeypatch.setattr(live, "POLL_SECONDS", 0.02)
     monkeypatch.setattr(live, "MAX_SECONDS", 0.0)
+    # Polls run in the test's thread, where its transaction holds the data (poll_pool below: the real pool).
+    monkeypatch.setattr(live, "USE_POLL_POOL", False)
 
 
 @pytest.fixture
@@ -192,6 +197,44 @@ def test_heartbeat_and_bounded_life(site, monkeypatch):
     assert any(": keep-alive" in c for c in chunks[1:])
     assert len(chunks) < 20  # ended by itself (the browser reconnects with its Last-Event-ID)
     assert all("event: alarm" not in c for c in chunks)
+
+
+@pytest.fixture
+def poll_pool(transactional_db, monkeypatch, settings):
+    """The shared poll pool as served in production, with two threads; its connections closed afterwards."""
+    monkeypatch.setattr(live, "USE_POLL_POOL", True)
+    settings.LIVE_ALARM_POLL_THREADS = 2
+    live.reset_poll_pool()
+    yield
+    live.reset_poll_pool()
+
+
+def test_many_open_pages_share_a_few_database_connections(poll_pool, site, monkeypatch):
+    alarm = raise_alarm(site.device)
+    monkeypatch.setattr(live, "MAX_SECONDS", 0.3)
+    connections_used, threads = set(), set()
+    poll_and_render = live.AlarmWatch.poll_and_render
+
+    def watched(self):
+        connections_used.add(id(connections["default"]))
+        threads.add(threading.current_thread().name)
+        return poll_and_render(self)
+
+    monkeypatch.setattr(live.AlarmWatch, "poll_and_render", watched)
+
+    async def page() -> str:
+        client = AsyncClient()
+        await client.aforce_login(site.regulator)
+        response = await client.get(STREAM, headers={"Last-Event-ID": "0-0"})
+        return "".join([chunk.decode() async for chunk in response.streaming_content])
+
+    async def eight_pages():
+        return await asyncio.gather(*(page() for _ in range(8)))
+
+    bodies = async_to_sync(eight_pages)()
+    assert all(f'"id": {alarm.pk}' in body for body in bodies)  # every page heard of the alarm
+    assert threads and all(name.startswith("live-alarms") for name in threads)
+    assert 1 <= len(connections_used) <= 2  # eight open streams, at most one connection per pool thread
 
 
 def test_cursor_parsing():
