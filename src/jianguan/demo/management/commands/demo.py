@@ -49,7 +49,14 @@ class Command(BaseCommand):
                 self.start_devices(running, host, gateway_port)
             self.start_mqtt(running)
             self.stdout.write(self.style.SUCCESS(f"平台已启动：http://{host}:{port}/  （Ctrl+C 停止）"))
-            uvicorn.run("jianguan.asgi:application", host=host, port=port, log_level="info", lifespan="off")
+            uvicorn.run(
+                "jianguan.asgi:application",
+                host=host,
+                port=port,
+                log_level="info",
+                lifespan="off",
+                timeout_graceful_shutdown=5,  # open live-alarm pages would hold Ctrl+C for minutes
+            )
 
     def start_jobs(self, running: ExitStack) -> None:
         # The embedded default: background jobs and schedules run in this process (threads).
