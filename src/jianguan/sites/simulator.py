@@ -73,13 +73,19 @@ class SimulatedMonitor:
         return hj212.encode(packet)
 
 
+async def _pause(stop: asyncio.Event, seconds: float) -> None:
+    """Sleeps, but wakes at once when the simulator is stopped."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+
+
 async def _run_monitor(monitor: SimulatedMonitor, host: str, port: int, interval: float, stop: asyncio.Event):
-    await asyncio.sleep(monitor.rng.uniform(0, interval))  # spread the devices over the interval
+    await _pause(stop, monitor.rng.uniform(0, interval))  # spread the devices over the interval
     while not stop.is_set():
         try:
             reader, writer = await asyncio.open_connection(host, port)
         except OSError:
-            await asyncio.sleep(5)
+            await _pause(stop, 5)
             continue
         try:
             while not stop.is_set():
@@ -87,10 +93,9 @@ async def _run_monitor(monitor: SimulatedMonitor, host: str, port: int, interval
                 await writer.drain()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(reader.readuntil(b"\r\n"), timeout=5)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=interval)
+                await _pause(stop, interval)
         except (OSError, asyncio.IncompleteReadError, ConnectionError):
-            await asyncio.sleep(2)  # reconnect, as real devices do
+            await _pause(stop, 2)  # reconnect, as real devices do
         finally:
             writer.close()
 

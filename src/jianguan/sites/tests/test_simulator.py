@@ -1,5 +1,6 @@
 import datetime as dt
 import random
+import socket
 import time
 
 from jianguan.projects.models import State
@@ -47,3 +48,15 @@ def test_simulated_devices_reach_the_database(transactional_db, lanshan_regulato
         stop_gateway()
     assert Reading.objects.values("device").distinct().count() == 2
     assert gateway.stats.snapshot()["frames_ok"] >= 2
+
+
+def test_a_stopped_simulator_ends_at_once_even_mid_wait():
+    """Ctrl+C in the demo: the devices' waits (their start spread, the interval, a reconnect) end with it."""
+    with socket.socket() as closed:  # nothing listens here: the devices wait to reconnect
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    stop = simulator.run_in_thread([(f"SIM{i}", "pw") for i in range(20)], "127.0.0.1", port, interval=60)
+    time.sleep(0.3)
+    started = time.monotonic()
+    stop()
+    assert time.monotonic() - started < 2
