@@ -1,7 +1,8 @@
 """Who is at a tower crane's controls. The cab's ID-card / face reader reports the operator with the crane's
 telemetry ("operator": ID number); the operator is checked against the registry (人员库), the project's
 real-name register and the registry's certificates (the gate check's rules, gates.py) and the day's gate
-entries: a crane operator must have come in through one of the project's gates today (闸机 + 司机身份 cross-check).
+events: a crane operator must have come in through one of the project's gates today and not gone out since
+(闸机 + 司机身份 cross-check).
 
 The result becomes a derived reading of the message, `op_unqualified` (1 when a check fails, 0 when all pass),
 stored with the crane's other samples, so the ordinary limit rules raise and clear the alarm (rule 塔机司机资格,
@@ -35,6 +36,7 @@ REASONS = {
     "certificate_missing": "无塔式起重机司机特种作业操作证（无有效证书）",
     "certificate_expired": "塔式起重机司机特种作业操作证已过期（无有效证书）",
     "no_gate_entry": "当日未经本项目闸机进场",
+    "left_site": "已经本项目闸机出场，其后未再进场",
 }
 
 
@@ -77,16 +79,24 @@ class Check:
         return [REASONS[r] for r in self.reasons]
 
 
-def entered_today(project, person: Person, ts: dt.datetime) -> bool:
-    """Did the person pass one of the project's gates inwards on ts's local day (up to ts, give or take)?"""
+def presence_flag(project, person: Person, ts: dt.datetime) -> str | None:
+    """Is the person on the site at ts by the project's gates? None when so; else the reason: no entry on ts's
+    local day ("no_gate_entry"), or out through a gate after their last entry ("left_site"). An entry a little
+    after ts counts (CLOCK_SKEW); an exit counts only up to ts, so a crane's last message before its operator
+    walks out is not flagged."""
     start = timezone.localtime(ts).replace(hour=0, minute=0, second=0, microsecond=0)
-    return GateEvent.objects.filter(
-        project=project,
-        person=person,
-        direction=GateEvent.Direction.IN,
-        ts__gte=start,
-        ts__lte=ts + CLOCK_SKEW,
-    ).exists()
+    today = GateEvent.objects.filter(project=project, person=person, ts__gte=start)
+    last_in = (
+        today.filter(direction=GateEvent.Direction.IN, ts__lte=ts + CLOCK_SKEW)
+        .order_by("-ts")
+        .values_list("ts", flat=True)
+        .first()
+    )
+    if last_in is None:
+        return "no_gate_entry"
+    if today.filter(direction=GateEvent.Direction.OUT, ts__gt=last_in, ts__lte=ts).exists():
+        return "left_site"
+    return None
 
 
 def check_operator(device_id: int, operator: OperatorRef, ts: dt.datetime) -> Check | None:
@@ -106,8 +116,8 @@ def check_operator(device_id: int, operator: OperatorRef, ts: dt.datetime) -> Ch
     elif not worker.active:
         reasons.append("inactive")
     reasons += gates.certificate_flags(person, OPERATION, timezone.localdate(ts))
-    if not entered_today(device.project, person, ts):
-        reasons.append("no_gate_entry")
+    if flag := presence_flag(device.project, person, ts):
+        reasons.append(flag)
     return Check(device, ts, operator, person, reasons)
 
 

@@ -153,6 +153,29 @@ def test_qualified_operator_without_a_gate_entry_today_raises_the_alarm(site):
     assert Alarm.objects.get(device=crane).state == Alarm.State.ACTIVE
 
 
+def test_operator_who_went_out_through_the_gate_raises_the_alarm_until_back_in(site):
+    _project, _gc, gate, crane, _reg, ingest = site
+    person = qualified(site)  # in at 08:30
+    number = person.reveal_id_number()
+    gates.record_entry(gate, number, "out", GATE_TS + dt.timedelta(hours=1))  # out at 09:30 (lunch, or gone)
+    gates.record_entry(gate, number, "out", dt.datetime(2026, 11, 20, 2, 5, tzinfo=dt.UTC))  # after 10:00: not yet
+    ingest.handle(message(0, number))  # the crane at 10:00 reports them at the controls
+    assert latest(crane).reasons == ["left_site"]
+    assert latest(crane).messages == ["已经本项目闸机出场，其后未再进场"]
+    assert Alarm.objects.get(device=crane).state == Alarm.State.ACTIVE
+    gates.record_entry(gate, number, "in", dt.datetime(2026, 11, 20, 2, 8, tzinfo=dt.UTC))  # back in at 10:08
+    ingest.handle(message(1, number))  # 10:01: the entry 7 minutes later is within the devices' clock skew
+    assert latest(crane).ok
+
+
+def test_an_exit_after_the_cranes_message_is_not_held_against_it(site):
+    _project, _gc, gate, crane, _reg, ingest = site
+    person = qualified(site)
+    gates.record_entry(gate, person.reveal_id_number(), "out", dt.datetime(2026, 11, 20, 2, 3, tzinfo=dt.UTC))
+    ingest.handle(message(0, person.reveal_id_number()))  # 10:00, three minutes before the exit
+    assert latest(crane).ok and not Alarm.objects.exists()
+
+
 def test_qualified_operator_clears_the_alarm_and_everyone_is_told(site, django_capture_on_commit_callbacks):
     _project, gc, _gate, crane, reg, ingest = site
     stranger = f.make_person(gc, "周某")
