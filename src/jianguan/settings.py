@@ -253,6 +253,8 @@ NOTIFY_MAX_ATTEMPTS = int(os.environ.get("NOTIFY_MAX_ATTEMPTS", "10"))
 NOTIFY_RETRY_BASE_SECONDS = int(os.environ.get("NOTIFY_RETRY_BASE_SECONDS", "60"))
 NOTIFY_RETRY_MAX_SECONDS = int(os.environ.get("NOTIFY_RETRY_MAX_SECONDS", "3600"))
 NOTIFY_WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("NOTIFY_WEBHOOK_TIMEOUT_SECONDS", "10"))
+# Sent and given-up outbox rows older than this are deleted nightly (0 = keep forever); in-app notifications stay.
+NOTIFY_OUTBOX_RETENTION_DAYS = int(os.environ.get("NOTIFY_OUTBOX_RETENTION_DAYS", "90"))
 SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")  # e.g. https://jg.example.gov.cn: links in mail/robots
 
 JIANGUAN = {

@@ -235,3 +235,31 @@ def requeue(deliveries) -> int:
     return deliveries.exclude(status=Delivery.Status.SENT).update(
         status=Delivery.Status.PENDING, attempts=0, next_attempt_at=timezone.now()
     )
+
+
+PURGE_BATCH = 5000
+
+
+def purge_outbox(*, now: dt.datetime | None = None, dry_run: bool = False) -> dict:
+    """Deletes finished outbox rows older than NOTIFY_OUTBOX_RETENTION_DAYS (0: keep forever): sent ones by
+    their sending time, given-up ones by their creation; then the messages left without a delivery. Rows still
+    to be sent (pending, failed) are never purged; in-app notifications are the users' history and stay.
+    Deletes in batches, so a large backlog does not hold one long transaction. Returns the counts."""
+    days = settings.NOTIFY_OUTBOX_RETENTION_DAYS
+    counts = {"deliveries": 0, "messages": 0}
+    if days <= 0:
+        return counts
+    cutoff = (now or timezone.now()) - dt.timedelta(days=days)
+    finished = Delivery.objects.filter(
+        Q(status=Delivery.Status.SENT, sent_at__lt=cutoff) | Q(status=Delivery.Status.GAVE_UP, created_at__lt=cutoff)
+    )
+    orphans = Message.objects.filter(created_at__lt=cutoff, deliveries__isnull=True)
+    if dry_run:  # the messages that would be left without a delivery
+        staying = Delivery.objects.exclude(pk__in=finished.values("pk")).values("message_id")
+        counts["deliveries"] = finished.count()
+        counts["messages"] = Message.objects.filter(created_at__lt=cutoff).exclude(pk__in=staying).count()
+        return counts
+    for model, queryset, key in ((Delivery, finished, "deliveries"), (Message, orphans, "messages")):
+        while ids := list(queryset.values_list("pk", flat=True)[:PURGE_BATCH]):
+            counts[key] += model.objects.filter(pk__in=ids).delete()[1].get(model._meta.label, 0)
+    return counts

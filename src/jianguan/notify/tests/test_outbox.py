@@ -316,3 +316,49 @@ def test_admin_test_message_action(admin_client_, lanshan, robot):
     )
     assert "测试消息已送达" in response.content.decode()
     assert "测试" in robot.requests[0]["json"]["markdown"]["content"]
+
+
+def test_finished_rows_are_purged_after_the_retention_the_rest_stays(project, people, settings, capsys):
+    from django.core.management import call_command
+
+    settings.NOTIFY_EMAIL = True
+    settings.NOTIFY_OUTBOX_RETENTION_DAYS = 90
+    f.WebhookEndpointFactory(jurisdiction=project.jurisdiction)
+    now = timezone.now()
+    old, recent = now - dt.timedelta(days=100), now - dt.timedelta(days=10)
+
+    def message_with(*rows):
+        """A message sent long ago whose deliveries ended as `rows` say: (status, when it was sent)."""
+        say([people[0]], project)
+        message = Message.objects.latest("id")
+        Message.objects.filter(pk=message.pk).update(created_at=old)
+        deliveries = list(message.deliveries.order_by("channel"))
+        assert len(deliveries) == len(rows) == 2  # the email and the district's robot
+        for row, (status, sent_at) in zip(deliveries, rows, strict=True):
+            Delivery.objects.filter(pk=row.pk).update(status=status, sent_at=sent_at, created_at=old)
+        return message
+
+    S, G, F, P = Delivery.Status.SENT, Delivery.Status.GAVE_UP, Delivery.Status.FAILED, Delivery.Status.PENDING
+    gone = message_with((S, old), (G, None))  # both finished long ago: the message goes too
+    half = message_with((S, old), (F, None))  # the robot is still being retried: it and the message stay
+    late = message_with((S, recent), (P, None))  # sent within the retention: stays
+    empty = Message.objects.create(topic="alarm.raise", title="无投递")  # left without a delivery
+    Message.objects.filter(pk=empty.pk).update(created_at=old)
+    notes = Notification.objects.count()
+
+    call_command("outbox_purge", "--dry-run")
+    assert "将删除：投递记录 3 条，外发消息 2 条" in capsys.readouterr().out
+    assert Delivery.objects.count() == 6  # a rehearsal deletes nothing
+
+    assert services.purge_outbox() == {"deliveries": 3, "messages": 2}
+    assert not Message.objects.filter(pk__in=[gone.pk, empty.pk]).exists()
+    assert sorted(Delivery.objects.values_list("message_id", "status")) == sorted(
+        [(half.pk, F), (late.pk, S), (late.pk, P)]
+    )
+    assert Notification.objects.count() == notes  # the inbox keeps its history
+    assert services.purge_outbox() == {"deliveries": 0, "messages": 0}
+
+    settings.NOTIFY_OUTBOX_RETENTION_DAYS = 0  # keep forever
+    Delivery.objects.update(status=S, sent_at=old)
+    assert services.purge_outbox() == {"deliveries": 0, "messages": 0}
+    assert tasks.purge_outbox.call_local() is None and Delivery.objects.count() == 3
