@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -49,7 +51,7 @@ def _page(request, qs, per_page=20):
 def project_list(request):
     filters = _filters(request)
     page = _page(request, services.search_projects(request.user, **filters))
-    query = "&".join(f"{k}={v}" for k, v in filters.items() if v)
+    query = urlencode({k: v for k, v in filters.items() if v})
     return render(
         request,
         "projects/list.html",

@@ -8,7 +8,7 @@ from ninja.security import APIKeyHeader
 from jianguan.core.pagination import BoundedPageNumberPagination
 from jianguan.projects import services as project_services
 
-from . import actuators, alarms, cranes, gates, services
+from . import actuators, alarm_search, alarms, cranes, gates, services
 from .models import Device, GateEvent, Reading
 from .protocols import telemetry
 
@@ -165,8 +165,17 @@ class AlarmOut(Schema):
 
 
 class AlarmFilter(Schema):
-    state: str = Field("", max_length=15)
+    state: str = Field(
+        "",
+        pattern="^(|open|all|active|acknowledged|cleared|resolved)$",
+        description="open (告警中 or 已确认), all, or one state; empty: all",
+    )
     project_id: int | None = None
+    jurisdiction: str = Field("", max_length=12, description="the project's district or zone code (GB/T 2260)")
+    q: str = Field("", max_length=100, description="the project's name or code contains this")
+    parameter: str = Field("", max_length=16, description="e.g. a34004 (PM2.5), LA (noise), moment_pct")
+    since: dt.date | None = Field(None, description="raised on or after this day (Beijing time)")
+    until: dt.date | None = Field(None, description="raised on or before this day (Beijing time)")
 
 
 class CommentIn(Schema):
@@ -176,10 +185,16 @@ class CommentIn(Schema):
 @router.get("/alarms", response=list[AlarmOut])
 @paginate(BoundedPageNumberPagination, page_size=50)
 def list_alarms(request, filters: Query[AlarmFilter]):
-    """Alarms of the projects this user may see, newest first."""
-    qs = alarms.visible_alarms(request.user)
-    if filters.state:
-        qs = qs.filter(state=filters.state)
+    """Alarms of the projects this user may see, newest first, with the alarm list's filters."""
+    query = alarm_search.AlarmQuery(
+        state=filters.state or "all",
+        jurisdiction=filters.jurisdiction,
+        q=filters.q.strip(),
+        parameter=filters.parameter,
+        since=filters.since,
+        until=filters.until,
+    )
+    qs = alarm_search.search(request.user, query)
     if filters.project_id:
         qs = qs.filter(project_id=filters.project_id)
     return qs

@@ -3,8 +3,8 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
-from . import limit_admin
-from .models import Device, LimitRule
+from . import alarm_search, limit_admin
+from .models import Alarm, Device, LimitRule
 
 
 class LimitRuleForm(forms.Form):
@@ -131,3 +131,32 @@ class DeviceForm(forms.Form):
             data.pop("password")
             data.pop("dialect")
         return data
+
+
+class AlarmFilterForm(forms.Form):
+    """The alarm list's filters (GET). An invalid field is reported and left out of the search."""
+
+    state = forms.ChoiceField(
+        label="状态",
+        choices=[("open", "未关闭"), ("all", "全部"), *Alarm.State.choices],
+        required=False,
+    )
+    jurisdiction = forms.CharField(label="区县", max_length=12, required=False)
+    q = forms.CharField(label="项目", max_length=100, required=False)
+    parameter = forms.CharField(label="类别", max_length=16, required=False)
+    since = forms.DateField(label="发生日期从", required=False)
+    until = forms.DateField(label="至", required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("since") and data.get("until") and data["since"] > data["until"]:
+            self.add_error("until", "结束日期不能早于开始日期")
+        return data
+
+    def query(self) -> alarm_search.AlarmQuery:
+        self.is_valid()
+        data = {k: v for k, v in self.cleaned_data.items() if v not in (None, "")}
+        data.setdefault("state", "open")
+        if isinstance(data.get("q"), str):
+            data["q"] = data["q"].strip()
+        return alarm_search.AlarmQuery(**data)

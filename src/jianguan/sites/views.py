@@ -1,3 +1,7 @@
+import csv
+import itertools
+from urllib.parse import quote, urlencode
+
 from asgiref.sync import sync_to_async
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -8,13 +12,14 @@ from django.http import Http404, StreamingHttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from jianguan.projects.models import Project
 
-from . import alarms, limit_admin, live
-from .forms import LimitRuleForm, attach_errors
+from . import alarm_search, alarms, limit_admin, live
+from .forms import AlarmFilterForm, LimitRuleForm, attach_errors
 from .models import Alarm
 
 # --- alarms ---------------------------------------------------------------------------------------------
@@ -22,36 +27,62 @@ from .models import Alarm
 
 @login_required
 def alarm_list(request):
-    state = request.GET.get("state", "open")
-    qs = alarms.visible_alarms(request.user)
-    if state == "open":
-        qs = qs.filter(state__in=live.OPEN_STATES)
+    form = AlarmFilterForm(request.GET)
+    query = form.query()
+    if query.state == "open":
         live_states = ",".join(live.OPEN_STATES)
-    elif state in Alarm.State.values:
-        qs = qs.filter(state=state)
-        live_states = state
+    elif query.state in Alarm.State.values:
+        live_states = query.state
     else:
         live_states = ""  # all
-    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    page = Paginator(alarm_search.search(request.user, query), 30).get_page(request.GET.get("page"))
     can_ack, can_resolve = live.powers(request.user)
+    params = query.as_params()
+    districts = alarm_search.districts(request.user)
     return render(
         request,
         "sites/alarms.html",
         {
             "page": page,
-            "state": state,
-            "states": Alarm.State.choices,
-            "query": f"state={state}",
+            "form": form,
+            "filters": query,
+            "districts": districts if len(districts) > 1 else [],
+            "parameters": alarm_search.parameters(),
+            "query": urlencode(params),
             "can_ack": can_ack,
             "can_resolve": can_resolve,
             "can_view_limits": limit_admin.may_view(request.user),
-            # New alarms are added live at the top of the first page when the filter shows active ones.
-            "live_prepend": page.number == 1 and (not live_states or Alarm.State.ACTIVE in live_states.split(",")),
+            # New alarms are added live at the top of the first page when the filter shows active ones (and
+            # no other filter applies: the feed cannot tell whether a new alarm matches it).
+            "live_prepend": page.number == 1
+            and not query.narrowed
+            and (not live_states or Alarm.State.ACTIVE in live_states.split(",")),
             "live_states": live_states,
             "cursor": live.cursor_now(request.user),
             "next": request.get_full_path(),
         },
     )
+
+
+class _Echo:
+    """The file a csv.writer writes to, handing each row back to the streaming response."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+@login_required
+def alarm_export(request):
+    """The alarm list's filters as a CSV file (UTF-8 with BOM, so that Excel reads the Chinese)."""
+    query = AlarmFilterForm(request.GET).query()
+    writer = csv.writer(_Echo())
+    rows = (writer.writerow(row) for row in alarm_search.csv_rows(alarm_search.search(request.user, query)))
+    response = StreamingHttpResponse(itertools.chain(["\ufeff"], rows), content_type="text/csv; charset=utf-8")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = (
+        f"attachment; filename=\"jianguan-alarms-{stamp}.csv\"; filename*=UTF-8''{quote(f'现场告警-{stamp}.csv')}"
+    )
+    return response
 
 
 @login_required
