@@ -16,6 +16,7 @@ from jianguan.core.models import Jurisdiction
 from jianguan.ledger import services as ledger
 from jianguan.sites import live as site_live
 from jianguan.sites import services as sites
+from jianguan.sites import trends as site_trends
 
 from . import dangerous_works, lifecycle, permissions, services
 from .documents import UploadRejected
@@ -82,6 +83,7 @@ def project_detail(request, pk: int):
     reqs = filing_requirements(project.project_type, project.parameters or {})
     missing = {id(r) for r in missing_documents(project, reqs)}
     evidence = ledger.entries_in_scope(f"project:{project.pk}")
+    devices = site_trends.with_latest(sites.devices_for(project), project)
     context = {
         "evidence_versions": {
             int(rid): e for (rtype, rid), e in evidence.items() if rtype == "projects.documentversion"
@@ -108,7 +110,8 @@ def project_detail(request, pk: int):
         "document_form": DocumentForm(),
         "report_form": ProgressReportForm(),
         "parameter_specs": {s.key: s for s in dangerous_works.PARAMETERS},
-        "devices": sites.devices_for(project),
+        "devices": devices,
+        "trend_windows": site_trends.WINDOWS if any(d.latest for d in devices) else [],
         "alarm_panel": site_live.project_panel(user, project),
         "can_manage_devices": sites.may_manage_devices(user, project),
         "can_command_actuators": permissions.is_regulator_of(user, project),

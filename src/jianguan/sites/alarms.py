@@ -48,10 +48,10 @@ def invalidate_rules(**kwargs) -> None:
 
 
 def rules_for(device: Device, parameter: str, ts: dt.datetime) -> list[LimitRule]:
-    return _rules(device.project.jurisdiction_id, device.kind, parameter, period_of(ts))
+    return rules_in_period(device.project.jurisdiction_id, device.kind, parameter, period_of(ts))
 
 
-def _rules(jurisdiction_id: int, device_kind: str, parameter: str, period: str) -> list[LimitRule]:
+def rules_in_period(jurisdiction_id: int, device_kind: str, parameter: str, period: str) -> list[LimitRule]:
     """The most specific active rules: the jurisdiction's own replace the city-wide default.
     Cached per process (rules change rarely; saving one clears the cache)."""
     key = (jurisdiction_id, parameter, device_kind, period)
@@ -192,7 +192,7 @@ def evaluate_batch(batch) -> list[Alarm]:
                 period = periods.get(sample.ts)
                 if period is None:
                     period = periods[sample.ts] = period_of(sample.ts)
-                rules = _rules(jurisdiction_id, kind, sample.parameter, period)
+                rules = rules_in_period(jurisdiction_id, kind, sample.parameter, period)
                 if rules:
                     work.append((device_id, sample, rules))
     if not work:

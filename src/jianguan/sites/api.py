@@ -8,7 +8,7 @@ from ninja.security import APIKeyHeader
 from jianguan.core.pagination import BoundedPageNumberPagination
 from jianguan.projects import services as project_services
 
-from . import actuators, alarm_search, alarms, cranes, gates, services
+from . import actuators, alarm_search, alarms, cranes, gates, services, trends
 from .models import Device, GateEvent, Reading
 from .protocols import telemetry
 
@@ -417,3 +417,45 @@ def device_aggregates(request, device_id: int, filters: Query[AggregateFilter]):
     if filters.until:
         qs = qs.filter(start__lt=filters.until)
     return qs.order_by("-start", "parameter", "series")
+
+
+class TrendLimitOut(Schema):
+    label: str
+    warning: float
+    critical: float | None
+
+
+class TrendSeriesOut(Schema):
+    parameter: str
+    label: str
+    unit: str
+    limits: list[TrendLimitOut]
+    points: list[tuple[dt.datetime, float, float]] = Field(description="[bucket start, mean, maximum] of valid values")
+    latest_value: float | None
+    latest_ts: dt.datetime | None
+
+
+class TrendOut(Schema):
+    device_id: int
+    device_name: str
+    since: dt.datetime
+    until: dt.datetime
+    bucket_minutes: int
+    series: list[TrendSeriesOut]
+
+
+@router.get("/devices/{device_id}/trend", response={200: TrendOut, 404: ErrorOut})
+def device_trend(request, device_id: int, hours: int = Query(24, ge=1, le=trends.MAX_HOURS)):
+    """A dust/noise monitor's or a crane's main parameters over the last `hours` (1–168) in about 144 buckets
+    (mean and maximum of the valid values), with the limits that apply and each parameter's latest value."""
+    device = Device.objects.select_related("project").get(pk=device_id)
+    project_services.get_project_for(request.user, device.project_id)  # 404 unless the project is readable
+    trend = trends.device_trend(device, hours=hours)
+    return {
+        "device_id": device.pk,
+        "device_name": device.name,
+        "since": trend.since,
+        "until": trend.until,
+        "bucket_minutes": int(trend.bucket.total_seconds() // 60),
+        "series": trend.series,
+    }
