@@ -722,6 +722,39 @@ def seed_devices(projects: list[Project]) -> int:
     return len(devices)
 
 
+HISTORY_PARAMETERS = ("a34004", "a34002", "a34001", "LA")  # what the project page charts
+
+
+def seed_reading_history(now: dt.datetime, hours: int = 24, step: dt.timedelta = dt.timedelta(minutes=10)) -> int:
+    """The monitors' last day, as the simulator would have sent it (without dust episodes: these readings
+    pass no alarm rules), so the project pages' charts show a day's pattern from the start."""
+    from jianguan.sites.models import Reading
+    from jianguan.sites.simulator import SimulatedMonitor
+
+    local = timezone.get_default_timezone()
+    rows = []
+    monitors = Device.objects.filter(project__is_demo=True, kind=Device.Kind.DUST_NOISE).order_by("pk")
+    for device in monitors:
+        monitor = SimulatedMonitor(device.mn, "", random.Random(device.pk), episode_chance=0.0)
+        ts = (now - dt.timedelta(hours=hours)).replace(second=0, microsecond=0)
+        while ts < now:
+            values = monitor.values(ts.astimezone(local).replace(tzinfo=None))
+            rows += [
+                Reading(
+                    device=device,
+                    parameter=code,
+                    series=Reading.Series.REALTIME,
+                    ts=ts,
+                    value=round(values[code], 1),
+                    flag="N",
+                )
+                for code in HISTORY_PARAMETERS
+            ]
+            ts += step
+    Reading.objects.bulk_create(rows, batch_size=5000)
+    return len(rows)
+
+
 def seed_site_roster(projects: list[Project], staff: dict[int, dict[str, list[Person]]], today: dt.date) -> int:
     """Every project under construction gets a real-name gate (HTTP) and a roster: its general contractor's
     special-operation staff, each for the trade of their certificate. This morning they came through the
@@ -834,6 +867,7 @@ def seed(progress: Callable[[str], None] = print, seed_value: int = 371300) -> l
     _ensure_demo_user_projects(projects, by_kind, staff)
     AuditEvent.objects.filter(project__in=projects).delete()
     progress(f"现场设备：{seed_devices(projects)} 台扬尘噪声监测仪")
+    progress(f"监测数据：过去 24 小时 {seed_reading_history(timezone.now())} 条读数")
     progress(f"实名制闸机与花名册：今日 {seed_site_roster(projects, staff, today)} 人次进场")
     progress("存证日志：演示文件与状态记录上链并签发检查点…")
     seed_evidence()

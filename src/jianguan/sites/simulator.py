@@ -32,13 +32,14 @@ class SimulatedMonitor:
     rng: random.Random = field(default_factory=random.Random)
     episode_left: int = 0  # readings left in a dust episode (exceedance)
     episode_level: float = 0.0
+    episode_chance: float = 0.01  # per reading in working hours
 
     def values(self, now: dt.datetime) -> dict[str, float]:
         hour = now.hour + now.minute / 60
         # Morning and evening traffic peaks; a working-hours bump for site activity.
         diurnal = 1 + 0.35 * math.exp(-((hour - 8) ** 2) / 4) + 0.3 * math.exp(-((hour - 19) ** 2) / 5)
         working = 7 <= hour < 19
-        if self.episode_left == 0 and working and self.rng.random() < 0.01:
+        if self.episode_left == 0 and working and self.rng.random() < self.episode_chance:
             self.episode_left = self.rng.randint(5, 12)
             self.episode_level = self.rng.uniform(100, 200)
         pm25 = 35 * diurnal + self.rng.gauss(0, 5)

@@ -27,6 +27,8 @@ WINDOWS = [(6, "6小时"), (24, "24小时"), (72, "3天"), (168, "7天")]  # the
 POINTS = 144  # buckets per chart: 10 minutes over a day
 VALID_FLAGS = {"", "N"}
 PERIOD_LABELS = {LimitRule.Period.DAY: "昼间", LimitRule.Period.NIGHT: "夜间"}
+# The unit of a parameter without a limit rule (TSP has none by default).
+UNITS = {"a34001": "µg/m³", "a34002": "µg/m³", "a34004": "µg/m³", "LA": "dB(A)", "a01007": "m/s"}
 
 
 @dataclass
@@ -78,7 +80,7 @@ def limits_for(device: Device, parameter: str) -> tuple[list[Limit], str]:
         period: alarms.rules_in_period(device.project.jurisdiction_id, device.kind, parameter, period)
         for period in (LimitRule.Period.DAY, LimitRule.Period.NIGHT)
     }
-    unit = next((r.unit for rules in by_period.values() for r in rules), "")
+    unit = next((r.unit for rules in by_period.values() for r in rules if r.unit), UNITS.get(parameter, ""))
     levels = {
         period: (
             min(r.warning for r in rules),
