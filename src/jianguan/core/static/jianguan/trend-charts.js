@@ -47,8 +47,8 @@
       });
     return {
       animation: false,
-      grid: { left: 48, right: units.length > 1 ? 56 : 16, top: 30, bottom: 28 },
-      legend: { top: 0, textStyle: { fontSize: 12 } },
+      grid: { left: 48, right: units.length > 1 ? 56 : 16, top: 52, bottom: 28 },
+      legend: { type: "scroll", top: 0, itemWidth: 14, textStyle: { fontSize: 11 } },
       tooltip: {
         trigger: "axis",
         valueFormatter: function (v) { return v == null ? "-" : Number(v).toFixed(1); },
