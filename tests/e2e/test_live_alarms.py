@@ -132,6 +132,11 @@ def test_exceedance_appears_live_and_is_acknowledged(asgi_live_server, browser, 
     expect(item).to_contain_text("告警中")
     expect(item).to_contain_text("PM2.5")
     expect(project_page.locator("#site [data-live-indicator]")).to_have_text("● 实时", timeout=WAIT)
+    # The monitor's latest PM2.5, over the limit, and its chart (ECharts draws it as SVG) with the limit line.
+    expect(project_page.locator("[data-latest-values]")).to_contain_text("PM2.5 110.0 µg/m³ 超标")
+    chart = project_page.locator(".trend-chart svg")
+    expect(chart).to_be_visible(timeout=WAIT)
+    expect(chart).to_contain_text("限值 75")
     item.locator("summary").click()
     ack = item.locator("form[action$='/acknowledge/']")
     ack.locator("input[name=comment]").fill("已通知施工单位洒水降尘")
