@@ -7,6 +7,7 @@ urlpatterns = [
     path("alarms/", views.alarm_list, name="alarms"),
     path("alarms/stream/", views.alarm_stream, name="alarm_stream"),
     path("alarms/export.csv", views.alarm_export, name="alarm_export"),
+    path("monitors/", views.monitor_overview, name="monitors"),
     path("alarms/<int:pk>/<str:action>/", views.alarm_action, name="alarm_action"),
     path("projects/<int:project_id>/devices/new/", views.device_create, name="device_create"),
     path("devices/<int:device_id>/command/", views.actuator_command, name="actuator_command"),

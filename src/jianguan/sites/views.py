@@ -18,9 +18,9 @@ from django.views.decorators.http import require_POST
 
 from jianguan.projects.models import Project
 
-from . import alarm_search, alarms, limit_admin, live
+from . import alarm_search, alarms, limit_admin, live, overview
 from .forms import AlarmFilterForm, LimitRuleForm, attach_errors
-from .models import Alarm
+from .models import Alarm, Device
 
 # --- alarms ---------------------------------------------------------------------------------------------
 
@@ -60,6 +60,31 @@ def alarm_list(request):
             "live_states": live_states,
             "cursor": live.cursor_now(request.user),
             "next": request.get_full_path(),
+        },
+    )
+
+
+@login_required
+def monitor_overview(request):
+    """监测总览: the user's monitors (or cranes) with their latest values, worst first."""
+    params = {k: request.GET.get(k, "").strip()[:100] for k in ("kind", "jurisdiction", "q", "status")}
+    kind = params["kind"] or Device.Kind.DUST_NOISE
+    data = overview.overview(
+        request.user, kind=kind, jurisdiction=params["jurisdiction"], q=params["q"], status=params["status"]
+    )
+    districts = alarm_search.districts(request.user)
+    return render(
+        request,
+        "sites/monitors.html",
+        {
+            "data": data,
+            "page": Paginator(data.rows, 50).get_page(request.GET.get("page")),
+            "filters": params | {"kind": data.kind},
+            "query": urlencode({k: v for k, v in (params | {"kind": data.kind}).items() if v}),
+            "kinds": [(k, Device.Kind(k).label) for k in overview.COLUMNS],
+            "statuses": overview.STATUSES,
+            "districts": districts if len(districts) > 1 else [],
+            "can_view_limits": limit_admin.may_view(request.user),
         },
     )
 
@@ -273,7 +298,6 @@ def device_create(request, project_id: int):
 def actuator_command(request, device_id: int):
     """A regulator switches a sprinkler / fog cannon on or off (the device acknowledges over MQTT)."""
     from . import actuators
-    from .models import Device
 
     device = get_object_or_404(Device.objects.select_related("project"), pk=device_id)
     _project_for(request.user, device.project_id)  # 404 for a project the user may not see
