@@ -192,10 +192,11 @@ def test_last_event_id_replays_open_and_recently_changed_alarms_only(site):
 def test_heartbeat_and_bounded_life(site, monkeypatch):
     regulator = site.regulator
     monkeypatch.setattr(live, "HEARTBEAT_SECONDS", 0.0)
-    monkeypatch.setattr(live, "MAX_SECONDS", 0.1)
+    monkeypatch.setattr(live, "POLL_SECONDS", 0.05)
+    monkeypatch.setattr(live, "MAX_SECONDS", 0.5)  # time for a few polls even on a busy machine
     _, chunks = listen(regulator)
     assert any(": keep-alive" in c for c in chunks[1:])
-    assert len(chunks) < 20  # ended by itself (the browser reconnects with its Last-Event-ID)
+    assert len(chunks) <= 12  # ended by itself (the browser reconnects with its Last-Event-ID)
     assert all("event: alarm" not in c for c in chunks)
 
 
