@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -10,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_POST
 
 from jianguan.core.models import Jurisdiction
@@ -42,6 +44,14 @@ def _project_or_404(user, pk: int) -> Project:
 
 def _filters(request) -> dict[str, str]:
     return {k: request.GET.get(k, "").strip()[:100] for k in ("q", "jurisdiction", "project_type", "state")}
+
+
+def _day(text: str) -> dt.date | None:
+    """A YYYY-MM-DD query parameter; None when absent or not a real day."""
+    try:
+        return parse_date(text[:10])
+    except ValueError:  # well formed, but no such day (2026-02-30)
+        return None
 
 
 def _page(request, qs, per_page=20):
@@ -115,7 +125,7 @@ def project_detail(request, pk: int):
         "alarm_panel": site_live.project_panel(user, project),
         "can_manage_devices": sites.may_manage_devices(user, project),
         "can_command_actuators": permissions.is_regulator_of(user, project),
-        "gate_summary": sites.gate_summary_today(project),
+        "gate_summary": sites.gate_summary_for(project, _day(request.GET.get("attendance_day", ""))),
     }
     return render(request, "projects/detail.html", context)
 

@@ -415,13 +415,15 @@ def register_worker(
     return worker
 
 
-def gate_summary_today(project: Project) -> dict | None:
-    """Today's real-name attendance and 挂靠/转包 signals for the project page (None without a gate)."""
+def gate_summary_for(project: Project, day: dt.date | None = None) -> dict | None:
+    """A day's (default: today's) real-name attendance and 挂靠/转包 signals for the project page (None
+    without a gate). A day in the future is today."""
     from . import gates
 
     if not Device.objects.filter(project=project, kind=Device.Kind.GATE).exists():
         return None
-    return gates.project_summary(project, timezone.localdate())
+    today = timezone.localdate()
+    return gates.project_summary(project, min(day or today, today))
 
 
 def devices_for(project: Project):

@@ -136,3 +136,26 @@ def test_project_page_shows_todays_attendance_and_signals(site):
     assert "实名制考勤" in page and "挂靠/转包信号 2" in section
     assert "外来劳务公司" in section and gates.FLAG_MESSAGES["unregistered"] in section
     assert stranger.reveal_id_number() not in page
+
+
+def test_project_page_shows_another_days_attendance(site):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    project, gc, gate, reg = site
+    worker = f.make_person(gc, "李某")
+    register(reg, project, worker, gc)
+    yesterday = timezone.now() - dt.timedelta(days=1)
+    gates.record_entry(gate, worker.reveal_id_number(), "in", yesterday)
+    web = Client()
+    web.force_login(reg)
+    today = web.get(f"/projects/{project.pk}/").content.decode()
+    assert "当日无登记人员进场记录" in today
+    day = timezone.localtime(yesterday).date()
+    page = web.get(f"/projects/{project.pk}/", {"attendance_day": day.isoformat()}).content.decode()
+    section = page.split('id="gate-summary"', 1)[1].split("</table>", 1)[0]
+    assert f"实名制考勤（{day:%m}月{day:%d}日）" in section and gc.name in section
+    assert f'name="attendance_day" value="{day.isoformat()}"' in section
+    for odd in ("2099-01-01", "not-a-day", "2026-02-30"):  # the future is today; nonsense is today
+        assert "当日无登记人员进场记录" in web.get(f"/projects/{project.pk}/", {"attendance_day": odd}).content.decode()
