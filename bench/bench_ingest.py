@@ -18,11 +18,10 @@ import multiprocessing
 import os
 import statistics
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from bench_ledger import percentile, setup_database
+from common import drop_scratch_database, percentile, setup_database, setup_django
 
 FACTORS = ("a34004", "a34002", "a34001", "LA", "a01001", "a01002", "a01007", "a01008")
 
@@ -145,24 +144,13 @@ def main() -> None:
     parser.add_argument("--max-batch", type=int, default=2000, help="packets per transaction at most")
     args = parser.parse_args()
 
-    engine = setup_database()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jianguan.settings")
-    # Production-like: DEBUG off (its query log alone costs ~10 %), a throw-away key for the run.
-    os.environ.setdefault("DEBUG", "0")
-    os.environ.setdefault("SECRET_KEY", "bench-only-" + "x" * 40)
-    os.environ.setdefault("LEDGER_GENERATE_KEY", "1")
-    os.environ.setdefault("JIANGUAN_VAR_DIR", tempfile.mkdtemp(prefix="jianguan-bench-"))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
+    engine = setup_database("ingest")
+    setup_django()
     from jianguan.sites import services
     from jianguan.sites.ingest import BatchWriter, build_gateway
     from jianguan.sites.models import Alarm, Device, Reading
     from jianguan.testing import factories as f
 
-    call_command("migrate", verbosity=0)
     project = f.ProjectFactory(state="under_construction")
     pw = services.password_hash("benchpw")
     Device.objects.bulk_create(
@@ -260,6 +248,7 @@ def main() -> None:
         f"CPU seconds            gateways {gateway_cpu:.1f}, PostgreSQL {postgres_cpu:.1f},"
         f" load generator {client_cpu:.1f}  (of {elapsed * cores:.1f} on {cores} cores)"
     )
+    drop_scratch_database()
 
 
 if __name__ == "__main__":

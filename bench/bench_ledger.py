@@ -4,42 +4,19 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/test ./run bench ledger
     ./run bench ledger --entries 100000      # quicker
 
-PostgreSQL runs use a scratch database (<name>_bench_ledger) created and dropped by this script.
+PostgreSQL runs use a scratch database (<name>_bench_ledger), created for the run and dropped after it.
 Goals (issue #4): ≥ 10,000 appends/s batched, ≤ 5 ms per proof.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-def setup_database() -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith("postgres"):
-        import psycopg
-
-        base, _, name = url.rpartition("/")
-        scratch = f"{name}_bench_ledger"
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{scratch}"')
-            conn.execute(f'CREATE DATABASE "{scratch}"')
-        os.environ["DATABASE_URL"] = f"{base}/{scratch}"
-        return "PostgreSQL"
-    tmp = tempfile.mkdtemp(prefix="jianguan-bench-")
-    os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
-    os.environ.setdefault("JIANGUAN_VAR_DIR", tmp)
-    return "SQLite"
+from common import drop_scratch_database, percentile, setup_database, setup_django
 
 
 def main() -> None:
@@ -50,22 +27,11 @@ def main() -> None:
     parser.add_argument("--proofs", type=int, default=1000)
     args = parser.parse_args()
 
-    engine = setup_database()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jianguan.settings")
-    # Production-like: DEBUG off (its query log alone costs ~10 %), a throw-away key for the run.
-    os.environ.setdefault("DEBUG", "0")
-    os.environ.setdefault("SECRET_KEY", "bench-only-" + "x" * 40)
-    os.environ.setdefault("LEDGER_GENERATE_KEY", "1")
-    os.environ.setdefault("JIANGUAN_VAR_DIR", tempfile.mkdtemp(prefix="jianguan-bench-"))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
+    engine = setup_database("ledger")
+    setup_django()
     from jianguan.ledger import merkle, services
     from jianguan.ledger.models import LedgerEntry
 
-    call_command("migrate", verbosity=0)
     print(f"evidence-log benchmark on {engine}: {args.entries:,} entries, batches of {args.batch}")
 
     def item(i: int) -> services.Item:
@@ -118,6 +84,7 @@ def main() -> None:
     cons_mean, cons_p99 = statistics.mean(consistency_ms), percentile(consistency_ms, 0.99)
     print(f"inclusion proof            mean {incl_mean:.2f} ms  p99 {incl_p99:.2f} ms   (goal ≤ 5 ms)")
     print(f"consistency proof          mean {cons_mean:.2f} ms  p99 {cons_p99:.2f} ms")
+    drop_scratch_database()
 
 
 if __name__ == "__main__":

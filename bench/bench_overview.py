@@ -4,7 +4,7 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/test ./run bench overview
     ./run bench overview --monitors 3000 --hours 2
 
-PostgreSQL runs use a scratch database (<name>_bench_overview) created and dropped by this script.
+PostgreSQL runs use a scratch database (<name>_bench_overview), created for the run and dropped after it.
 Readings: one a minute per parameter (PM2.5, PM10, noise), plus a week for one monitor (its trend chart).
 Goal: the overview of all monitors in well under a second; a 7-day trend in under 0.3 s.
 """
@@ -13,42 +13,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 
-
-def setup_database() -> tuple[str, str | None]:
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith("postgres"):
-        import psycopg
-
-        base, _, name = url.rpartition("/")
-        scratch = f"{name}_bench_overview"
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{scratch}"')
-            conn.execute(f'CREATE DATABASE "{scratch}"')
-        os.environ["DATABASE_URL"] = f"{base}/{scratch}"
-        return "PostgreSQL", url
-    tmp = tempfile.mkdtemp(prefix="jianguan-bench-")
-    os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
-    os.environ.setdefault("JIANGUAN_VAR_DIR", tmp)
-    return "SQLite", None
-
-
-def drop_scratch(admin_url: str | None) -> None:
-    if admin_url is None:
-        return
-    import psycopg
-    from django.db import connections
-
-    connections.close_all()
-    scratch = os.environ["DATABASE_URL"].rpartition("/")[2]
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{scratch}"')
+from common import drop_scratch_database, setup_database, setup_django
 
 
 def timed(fn, runs: int) -> tuple[float, float]:
@@ -68,17 +38,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
 
-    engine, admin_url = setup_database()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jianguan.settings")
-    os.environ.setdefault("DEBUG", "0")
-    os.environ.setdefault("SECRET_KEY", "bench-only-" + "x" * 40)
-    os.environ.setdefault("LEDGER_GENERATE_KEY", "1")
-    os.environ.setdefault("JIANGUAN_VAR_DIR", tempfile.mkdtemp(prefix="jianguan-bench-"))
-    os.environ.setdefault("ALLOWED_HOSTS", "testserver")
-    os.environ.setdefault("SECURE_SSL_REDIRECT", "0")  # the test client speaks plain HTTP
-    import django
-
-    django.setup()
+    engine = setup_database("overview")
+    # The test client speaks plain HTTP to the pages; they are served as in production (collected statics).
+    setup_django(ALLOWED_HOSTS="testserver", SECURE_SSL_REDIRECT="0")
     from django.core.management import call_command
     from django.test import Client
     from django.utils import timezone
@@ -88,8 +50,7 @@ def main() -> None:
     from jianguan.sites.models import Device, Reading
     from jianguan.testing import factories as f
 
-    call_command("migrate", verbosity=0)
-    call_command("collectstatic", "--noinput", verbosity=0)  # the pages as production serves them
+    call_command("collectstatic", "--noinput", verbosity=0)
     rng = random.Random(7)
     projects = [f.ProjectFactory(state="under_construction") for _ in range(max(1, args.monitors // 5))]
     Device.objects.bulk_create(
@@ -154,7 +115,7 @@ def main() -> None:
     for hours in (24, 168):
         report(f"trend of one monitor, {hours} h (service)", lambda h=hours: trends.device_trend(week_device, hours=h))
     report("GET /api/devices/{id}/trend?hours=168", lambda: get(f"/api/devices/{week_device.pk}/trend?hours=168"))
-    drop_scratch(admin_url)
+    drop_scratch_database()
 
 
 if __name__ == "__main__":
