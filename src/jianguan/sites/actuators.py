@@ -90,7 +90,7 @@ def on_alarm_raised(alarm: Alarm) -> list[ActuatorCommand]:
     if alarm.parameter not in DUST_PARAMETERS:
         return []
     actuators = Device.objects.filter(
-        project=alarm.project, kind=Device.Kind.ACTUATOR, protocol=Device.Protocol.MQTT
+        project=alarm.project, kind=Device.Kind.ACTUATOR, protocol=Device.Protocol.MQTT, retired_at__isnull=True
     ).exclude(mqtt_client_id=None)
     return [issue(device, "on", alarm=alarm) for device in actuators]
 
@@ -100,6 +100,8 @@ def issue_manually(user, device: Device, action: str, duration_s: int = 600) -> 
         raise PermissionDenied("只有监管部门可以远程控制喷淋/雾炮")
     if device.kind != Device.Kind.ACTUATOR or not device.mqtt_client_id:
         raise PermissionDenied("该设备不是可远程控制的喷淋/雾炮")
+    if device.retired:
+        raise PermissionDenied("该设备已停用")
     return issue(device, action, user=user, duration_s=duration_s)
 
 

@@ -30,6 +30,7 @@ class DeviceOut(Schema):
     calibrated_on: dt.date | None
     last_seen_at: dt.datetime | None
     online: bool
+    retired_at: dt.datetime | None = Field(None, description="set while the device is out of service")
     mqtt_client_id: str | None
     token: str | None = Field(None, description="HTTP devices: the ingest token, returned once at registration")
 
@@ -51,6 +52,27 @@ class DeviceIn(Schema):
     lon: float | None = Field(None, ge=-180, le=180)
     installed_on: dt.date | None = None
     calibrated_on: dt.date | None = None
+
+
+class DevicePatch(Schema):
+    """What may change after registration; a field left out stays as it is."""
+
+    name: str | None = Field(None, min_length=1, max_length=100)
+    dialect: Device.Dialect | None = None
+    rtd_interval_s: int | None = Field(None, ge=30, le=3600)
+    lat: float | None = Field(None, ge=-90, le=90)
+    lon: float | None = Field(None, ge=-180, le=180)
+    installed_on: dt.date | None = None
+    calibrated_on: dt.date | None = None
+    password: str | None = Field(None, min_length=1, max_length=64, description="HJ 212: a new access password")
+
+
+class RetireIn(Schema):
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class TokenOut(Schema):
+    token: str
 
 
 class ReadingOut(Schema):
@@ -89,6 +111,40 @@ def register_device(request, project_id: int, payload: DeviceIn):
     for key in ("kind", "protocol", "dialect"):
         data[key] = str(getattr(data[key], "value", data[key]))
     return 201, services.register_device(request.user, project, data)
+
+
+def _device_for(request, device_id: int) -> Device:
+    device = Device.objects.select_related("project").get(pk=device_id)
+    project_services.get_project_for(request.user, device.project_id)  # 404 unless the project is readable
+    return device
+
+
+@router.patch("/devices/{device_id}", response={200: DeviceOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
+def update_device(request, device_id: int, payload: DevicePatch):
+    """Change a device's name, dialect, interval, location, installation or calibration date, or (HJ 212) its
+    access password. Its kind, protocol and identity stay: a new identity is a new device."""
+    data = payload.dict(exclude_unset=True)
+    if "dialect" in data and data["dialect"] is not None:
+        data["dialect"] = str(getattr(data["dialect"], "value", data["dialect"]))
+    return services.update_device(request.user, _device_for(request, device_id), data)
+
+
+@router.post("/devices/{device_id}/retire", response={200: DeviceOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
+def retire_device(request, device_id: int, payload: RetireIn):
+    """Take a device out of service: HJ 212, MQTT and HTTP ingest refuse it from now on; its data stays."""
+    return services.set_retired(request.user, _device_for(request, device_id), True, payload.reason)
+
+
+@router.post("/devices/{device_id}/restore", response={200: DeviceOut, 403: ErrorOut, 404: ErrorOut})
+def restore_device(request, device_id: int):
+    """Put a retired device back into service."""
+    return services.set_retired(request.user, _device_for(request, device_id), False)
+
+
+@router.post("/devices/{device_id}/token", response={201: TokenOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
+def reissue_device_token(request, device_id: int):
+    """A new ingest token for an HTTP device, returned once; the old one stops working at once."""
+    return 201, {"token": services.reissue_token(request.user, _device_for(request, device_id))}
 
 
 @router.get("/devices/{device_id}/readings", response={200: list[ReadingOut], 404: ErrorOut})

@@ -95,7 +95,7 @@ class DeviceForm(forms.Form):
     mqtt_client_id = forms.CharField(
         label="MQTT 客户端ID", max_length=64, required=False, help_text="MQTT 设备必填（与主题中的设备标识一致）"
     )
-    rtd_interval_s = forms.IntegerField(label="实时数据间隔（秒）", min_value=1, initial=60)
+    rtd_interval_s = forms.IntegerField(label="实时数据间隔（秒）", min_value=30, max_value=3600, initial=60)
     lat = forms.FloatField(label="纬度", required=False, min_value=-90, max_value=90)
     lon = forms.FloatField(label="经度", required=False, min_value=-180, max_value=180)
     installed_on = forms.DateField(label="安装日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
@@ -131,6 +131,33 @@ class DeviceForm(forms.Form):
             data.pop("password")
             data.pop("dialect")
         return data
+
+
+class DeviceEditForm(forms.Form):
+    """What may change after registration (services.EDITABLE) and, for HJ 212, a new access password."""
+
+    name = DeviceForm.base_fields["name"]
+    dialect = DeviceForm.base_fields["dialect"]
+    rtd_interval_s = DeviceForm.base_fields["rtd_interval_s"]
+    password = forms.CharField(
+        label="新的访问密码（PW）",
+        max_length=64,
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="仅 HJ 212 设备；留空则不更换。更换后设备须使用新密码",
+    )
+    lat = DeviceForm.base_fields["lat"]
+    lon = DeviceForm.base_fields["lon"]
+    installed_on = DeviceForm.base_fields["installed_on"]
+    calibrated_on = DeviceForm.base_fields["calibrated_on"]
+
+    def __init__(self, *args, device: Device, **kwargs):
+        initial = {name: getattr(device, name) for name in ("name", "dialect", "rtd_interval_s", "lat", "lon")}
+        initial |= {"installed_on": device.installed_on, "calibrated_on": device.calibrated_on}
+        super().__init__(*args, initial=initial, **kwargs)
+        if device.protocol != Device.Protocol.HJ212:
+            del self.fields["password"]
+            del self.fields["dialect"]
 
 
 class AlarmFilterForm(forms.Form):

@@ -31,21 +31,21 @@ log = logging.getLogger("jianguan.sites.ingest")
 OUTAGE = (OperationalError, InterfaceError)  # the database is away (not: our data is wrong)
 IDLE_REPLAY = 5.0  # seconds: an idle writer replays the spool this often
 
-_authenticate = sync_to_async(services.authenticate, thread_sensitive=True)
-_dialect = sync_to_async(services.dialect_for, thread_sensitive=True)
-_identity = sync_to_async(services._identity, thread_sensitive=True)
+_identity_in_thread = sync_to_async(services.identity_for, thread_sensitive=True)
+
+
+async def _identity(mn: str):
+    # Cached: no database, no thread hop. Otherwise (not cached, or the cache is due for its reload) the
+    # lookup runs in a thread: the event loop never queries the database itself.
+    return services.cached_identity(mn) or await _identity_in_thread(mn)
 
 
 async def authenticate(mn: str, password: str | None) -> bool | None:
-    if services.cached_identity(mn) is not None:
-        return services.authenticate(mn, password)  # cached: no database, no thread hop
-    return await _authenticate(mn, password)
+    return services.password_matches(await _identity(mn), password)
 
 
 async def dialect_for(mn: str):
-    if services.cached_identity(mn) is not None:
-        return services.dialect_for(mn)
-    return await _dialect(mn)
+    return services.dialect_of(await _identity(mn))
 
 
 class BatchWriter:
@@ -214,7 +214,7 @@ def build_gateway(
         log.warning("hj212 gateway starts without its device cache (database unavailable)")
 
     async def handle_packet(packet, peer) -> None:
-        identity = services.cached_identity(packet.mn) or await _identity(packet.mn)
+        identity = await _identity(packet.mn)
         if identity is None:
             return
         samples = services.rows_from_packet(packet)

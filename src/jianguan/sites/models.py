@@ -49,6 +49,9 @@ class Device(models.Model):
     installed_on = models.DateField("安装日期", null=True, blank=True)
     calibrated_on = models.DateField("校准日期", null=True, blank=True)
     last_seen_at = models.DateTimeField("最后上报", null=True, blank=True)
+    # A retired device (removed from the site, replaced, stolen) is refused by every ingest path; it keeps
+    # its readings and alarms, and may be put back into service.
+    retired_at = models.DateTimeField("停用时间", null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -59,8 +62,12 @@ class Device(models.Model):
         return f"{self.name}（{self.mn or self.get_kind_display()}）"
 
     @property
+    def retired(self) -> bool:
+        return self.retired_at is not None
+
+    @property
     def online(self) -> bool:
-        if self.last_seen_at is None:
+        if self.last_seen_at is None or self.retired_at is not None:
             return False
         allowed = dt.timedelta(seconds=max(3 * self.rtd_interval_s, 300))
         return timezone.now() - self.last_seen_at <= allowed

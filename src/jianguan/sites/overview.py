@@ -90,7 +90,9 @@ def overview(
         annotations[f"v{i}"] = _latest(parameter, since, "value")
         annotations[f"t{i}"] = _latest(parameter, since, "ts")
     devices = (
-        Device.objects.filter(project__in=project_permissions.visible_projects(user), kind=kind)
+        Device.objects.filter(
+            project__in=project_permissions.visible_projects(user), kind=kind, retired_at__isnull=True
+        )
         .select_related("project__jurisdiction")
         .annotate(open_alarms=Count("alarms", filter=Q(alarms__state__in=alarm_search.OPEN_STATES)), **annotations)
     )

@@ -68,65 +68,144 @@ def register_device(user, project: Project, data: dict[str, Any]) -> Device:
     return device
 
 
+# Fields a device's manager may change after registration (its kind, protocol and identity stay: a new
+# identity is a new device).
+EDITABLE = ("name", "dialect", "rtd_interval_s", "lat", "lon", "installed_on", "calibrated_on")
+
+
+def _managed(user, device: Device) -> None:
+    if not may_manage_devices(user, device.project):
+        raise PermissionDenied("只有项目所在区县监管部门或施工总承包单位可以管理设备")
+
+
+@transaction.atomic
+def update_device(user, device: Device, data: dict[str, Any]) -> Device:
+    """Changes the editable fields and, for an HJ 212 device, its access password when a new one is given."""
+    _managed(user, device)
+    changes = {k: data[k] for k in EDITABLE if k in data and data[k] != getattr(device, k)}
+    for key, value in changes.items():
+        setattr(device, key, value)
+    password = data.get("password") or ""
+    if password and device.protocol == Device.Protocol.HJ212:
+        device.password_hash = password_hash(password)
+        changes["password"] = "（已更换）"
+    if not changes:
+        return device
+    device.full_clean(exclude=["project"])
+    device.save()
+    audit.record(user, "update", device, project=device.project, changes={k: str(v) for k, v in changes.items()})
+    invalidate_cache()
+    return device
+
+
+@transaction.atomic
+def set_retired(user, device: Device, retired: bool, reason: str = "") -> Device:
+    """Takes a device out of service (every ingest path refuses it; its data stays) or puts it back."""
+    _managed(user, device)
+    if retired and not reason.strip():
+        raise ValidationError({"reason": "请填写停用原因（如：设备拆除、更换、故障送修）"})
+    if device.retired == retired:
+        return device
+    device.retired_at = timezone.now() if retired else None
+    device.save(update_fields=["retired_at"])
+    label = "停用" if retired else "恢复启用"
+    audit.record(user, "update", device, project=device.project, changes={"label": label, "reason": reason.strip()})
+    invalidate_cache()
+    return device
+
+
+@transaction.atomic
+def reissue_token(user, device: Device) -> str:
+    """A new HTTP token for the device (the old one stops working at once); shown once."""
+    _managed(user, device)
+    if device.protocol != Device.Protocol.HTTP:
+        raise ValidationError({"protocol": "只有 HTTP 设备使用令牌"})
+    token = issue_http_token(device)
+    audit.record(user, "update", device, project=device.project, changes={"label": "重置接入令牌"})
+    return token
+
+
 # --- gateway callbacks: cached device identities (the gateway asks on every frame) --------------------
 
 _cache_lock = threading.Lock()
-_identity_cache: dict[str, tuple[int, str, str]] = {}
+# MN → (pk, password hash, dialect), or None for an MN no active device has. Reloaded in one query when older
+# than IDENTITY_TTL, so a device registered, changed or retired in another process (the web pages) is seen
+# by a running gateway within that time; in this process at once (invalidate_cache).
+IDENTITY_TTL = 60.0
+_identity_cache: dict[str, tuple[int, str, str] | None] = {}
+_identity_loaded_at = 0.0
 
 
 def invalidate_cache() -> None:
+    global _identity_loaded_at
     with _cache_lock:
         _identity_cache.clear()
+        _identity_loaded_at = 0.0
     _last_seen_written.clear()
 
 
+def _identity_fresh() -> bool:
+    return time.monotonic() - _identity_loaded_at < IDENTITY_TTL
+
+
 def _identity(mn: str) -> tuple[int, str, str] | None:
+    if not _identity_fresh():
+        warm_identity_cache()
     with _cache_lock:
-        hit = _identity_cache.get(mn)
-    if hit is not None:
-        return hit
+        if mn in _identity_cache:
+            return _identity_cache[mn]
     row = (
-        Device.objects.filter(mn=mn, protocol=Device.Protocol.HJ212)
+        Device.objects.filter(mn=mn, protocol=Device.Protocol.HJ212, retired_at__isnull=True)
         .values_list("pk", "password_hash", "dialect")
         .first()
     )
-    if row is None:
-        return None
     with _cache_lock:
-        _identity_cache[mn] = row
+        _identity_cache[mn] = row  # an unknown MN too: a flood of its frames costs no queries
     return row
 
 
 def warm_identity_cache() -> int:
-    """Loads every HJ 212 identity in one query (a gateway starting with thousands of devices connecting
-    at once would otherwise look each up on its first frame)."""
+    """Loads every active HJ 212 identity in one query (a gateway starting with thousands of devices
+    connecting at once would otherwise look each up on its first frame); again every IDENTITY_TTL."""
+    global _identity_loaded_at
     rows = (
-        Device.objects.filter(protocol=Device.Protocol.HJ212)
+        Device.objects.filter(protocol=Device.Protocol.HJ212, retired_at__isnull=True)
         .exclude(mn=None)
         .values_list("mn", "pk", "password_hash", "dialect")
     )
+    fresh = {mn: tuple(identity) for mn, *identity in rows}
     with _cache_lock:
-        for mn, *identity in rows:
-            _identity_cache[mn] = tuple(identity)
-    return len(_identity_cache)
+        _identity_cache.clear()
+        _identity_cache.update(fresh)
+        _identity_loaded_at = time.monotonic()
+    return len(fresh)
 
 
 def cached_identity(mn: str) -> tuple[int, str, str] | None:
-    """The cached identity only (no database): lets the gateway's event loop skip a thread hop."""
-    return _identity_cache.get(mn)
+    """The cached identity only (no database): lets the gateway's event loop skip a thread hop. None when
+    not cached or the cache is due for a reload (the caller then asks _identity in a thread)."""
+    return _identity_cache.get(mn) if _identity_fresh() else None
 
 
-def authenticate(mn: str, password: str | None) -> bool | None:
-    """None for an unknown MN, False for a wrong password."""
-    identity = _identity(mn)
+def identity_for(mn: str) -> tuple[int, str, str] | None:
+    """The active HJ 212 device's (pk, password hash, dialect), from the cache or the database."""
+    return _identity(mn)
+
+
+def password_matches(identity: tuple[int, str, str] | None, password: str | None) -> bool | None:
+    """None for an unknown device, False for a wrong password."""
     if identity is None:
         return None
     return hmac.compare_digest(identity[1], password_hash(password or ""))
 
 
-def dialect_for(mn: str) -> hj212.Dialect | None:
-    identity = _identity(mn)
+def dialect_of(identity: tuple[int, str, str] | None) -> hj212.Dialect | None:
     return DIALECTS.get(identity[2]) if identity else None
+
+
+def authenticate(mn: str, password: str | None) -> bool | None:
+    """None for an unknown MN, False for a wrong password."""
+    return password_matches(_identity(mn), password)
 
 
 def _timestamp(packet: hj212.Packet) -> dt.datetime:
@@ -375,13 +454,14 @@ def store_telemetry(device_id: int, data: telemetry.Telemetry, operator=None) ->
 
 
 def device_for_mqtt(client_id: str) -> int | None:
-    return Device.objects.filter(mqtt_client_id=client_id).values_list("pk", flat=True).first()
+    active = Device.objects.filter(mqtt_client_id=client_id, retired_at__isnull=True)
+    return active.values_list("pk", flat=True).first()
 
 
 def device_for_token(token: str) -> Device | None:
     if not token:
         return None
-    return Device.objects.filter(token_hash=password_hash("token:" + token)).first()
+    return Device.objects.filter(token_hash=password_hash("token:" + token), retired_at__isnull=True).first()
 
 
 def issue_http_token(device: Device) -> str:

@@ -146,5 +146,5 @@ def with_latest(devices, project, *, hours: int = 2) -> list[Device]:
     devices = list(devices)
     for device in devices:
         device.project = project  # the limits need its jurisdiction; all are the project's devices
-        device.latest = device_trend(device, hours=hours).series if charted(device) else []
+        device.latest = device_trend(device, hours=hours).series if charted(device) and not device.retired else []
     return devices

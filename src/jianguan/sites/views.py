@@ -293,6 +293,62 @@ def device_create(request, project_id: int):
     return render(request, "sites/device_form.html", {"form": form, "project": project})
 
 
+def _managed_device(user, device_id: int) -> Device:
+    from . import services
+
+    device = get_object_or_404(Device.objects.select_related("project"), pk=device_id)
+    _project_for(user, device.project_id)  # 404 for a project the user may not see
+    if not services.may_manage_devices(user, device.project):
+        raise PermissionDenied("只有项目所在区县监管部门或施工总承包单位可以管理设备")
+    return device
+
+
+def _back_to_site(device: Device):
+    return redirect(reverse("projects:detail", args=[device.project_id]) + "#site")
+
+
+@login_required
+def device_edit(request, device_id: int):
+    """A device's details after registration, and taking it out of service or back."""
+    from . import services
+    from .forms import DeviceEditForm
+
+    device = _managed_device(request.user, device_id)
+    form = DeviceEditForm(request.POST or None, device=device)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_device(request.user, device, form.cleaned_data)
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(request, f"设备“{device.name}”已更新。")
+            return _back_to_site(device)
+    return render(request, "sites/device_edit.html", {"form": form, "device": device, "project": device.project})
+
+
+@login_required
+@require_POST
+def device_service(request, device_id: int, action: str):
+    """停用 / 恢复启用 a device, or issue a new HTTP token (shown once)."""
+    from . import services
+
+    device = _managed_device(request.user, device_id)
+    if action == "token":
+        device.issued_token = services.reissue_token(request.user, device)
+        return render(
+            request, "sites/device_token.html", {"project": device.project, "device": device, "reissued": True}
+        )
+    if action not in ("retire", "restore"):
+        raise Http404("未知操作")
+    try:
+        services.set_retired(request.user, device, action == "retire", request.POST.get("reason", ""))
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+        return redirect("sites:device_edit", device_id=device.pk)
+    messages.success(request, f"设备“{device.name}”已{'停用' if action == 'retire' else '恢复启用'}。")
+    return _back_to_site(device)
+
+
 @login_required
 @require_POST
 def actuator_command(request, device_id: int):

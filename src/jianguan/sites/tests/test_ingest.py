@@ -85,6 +85,28 @@ def test_wrong_password_unknown_device_and_garbage_do_not_store(device, gateway)
     assert list(Reading.objects.filter(device=device, parameter="a34004").values_list("value", flat=True)) == [31.0]
 
 
+def test_a_running_gateway_takes_in_a_retirement_and_a_new_password_from_elsewhere(device, gateway):
+    """Made by the web pages in another process: the gateway reloads its identities when they are
+    IDENTITY_TTL old, in a thread (its event loop never queries the database), and answers accordingly."""
+    when = dt.datetime(2026, 11, 20, 12, 0, 0)
+    send = lambda frames: asyncio.run(send_packets("127.0.0.1", gateway.port, frames, expect=len(frames)))  # noqa: E731
+    assert hj212.decode(send([upload(device.mn, "123456", when, "30")])[0]).cn == "9014"
+    Device.objects.filter(pk=device.pk).update(password_hash=services.password_hash("654321"))
+    services._identity_loaded_at -= services.IDENTITY_TTL + 1
+    later = when + dt.timedelta(minutes=1)
+    answers = send([upload(device.mn, "123456", later, "31"), upload(device.mn, "654321", later, "32")])
+    assert [hj212.decode(a).cn for a in answers] == ["9011", "9014"]
+    Device.objects.filter(pk=device.pk).update(retired_at=dt.datetime(2026, 11, 20, 4, 0, tzinfo=dt.UTC))
+    services._identity_loaded_at -= services.IDENTITY_TTL + 1
+    retired = when + dt.timedelta(minutes=2)
+    assert hj212.decode(send([upload(device.mn, "654321", retired, "33")])[0]).cn == "9011"  # as an unknown device
+    assert list(Reading.objects.filter(device=device, parameter="a34004").values_list("value", flat=True)) == [
+        30.0,
+        32.0,
+    ]
+    assert gateway.stats.snapshot()["unknown_device"] >= 1
+
+
 def test_device_api_registration_and_readings(device, lanshan_regulator):
     project = device.project
     gc = project.participants.get(role="general_contractor").enterprise
