@@ -52,8 +52,14 @@ class AlarmQuery:
         return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in params.items() if v}
 
 
-def _local_midnight(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time()))
+def _local_midnight(day: dt.date, days_later: int = 0) -> dt.datetime | None:
+    """The start of the local day, days_later on; None at the ends of the calendar (year 1, 9999), where
+    the bound cannot be a time and limits nothing anyway."""
+    try:
+        local = timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=days_later), dt.time()))
+        return local.astimezone(dt.UTC)  # as the database is asked: 0001-01-01 local is before year 1 in UTC
+    except OverflowError:
+        return None
 
 
 def search(user, query: AlarmQuery) -> QuerySet[Alarm]:
@@ -70,10 +76,10 @@ def search(user, query: AlarmQuery) -> QuerySet[Alarm]:
         qs = qs.filter(Q(project__name__icontains=query.q) | Q(project__code__icontains=query.q))
     if query.parameter:
         qs = qs.filter(parameter=query.parameter)
-    if query.since:
-        qs = qs.filter(raised_at__gte=_local_midnight(query.since))
-    if query.until:
-        qs = qs.filter(raised_at__lt=_local_midnight(query.until + dt.timedelta(days=1)))
+    if query.since and (start := _local_midnight(query.since)):
+        qs = qs.filter(raised_at__gte=start)
+    if query.until and (end := _local_midnight(query.until, days_later=1)):
+        qs = qs.filter(raised_at__lt=end)
     return qs
 
 

@@ -6,6 +6,7 @@ from ninja.pagination import paginate
 from ninja.security import APIKeyHeader
 
 from jianguan.core.pagination import BoundedPageNumberPagination
+from jianguan.core.schemas import DbDatetime
 from jianguan.projects import services as project_services
 
 from . import actuators, alarm_search, alarms, cranes, gates, services, trends
@@ -88,8 +89,8 @@ class ReadingOut(Schema):
 class ReadingFilter(Schema):
     parameter: str = Field("", max_length=16)
     series: int | None = Field(None, ge=0, le=3)
-    since: dt.datetime | None = None
-    until: dt.datetime | None = None
+    since: DbDatetime | None = None
+    until: DbDatetime | None = None
 
 
 class ErrorOut(Schema):
@@ -293,7 +294,7 @@ def ingest_telemetry(request):
 class GateIn(Schema):
     id_number: str = Field(min_length=1, max_length=32, description="the ID number the gate read (card or face match)")
     direction: GateEvent.Direction
-    ts: dt.datetime | None = None
+    ts: DbDatetime | None = None
 
 
 class GateEventOut(Schema):
@@ -450,8 +451,8 @@ class AggregateFilter(Schema):
     bucket: str = Field("hour", pattern="^(hour|day)$")
     parameter: str = Field("", max_length=16)
     series: int | None = Field(None, ge=0, le=3)
-    since: dt.datetime | None = None
-    until: dt.datetime | None = None
+    since: DbDatetime | None = None
+    until: DbDatetime | None = None
 
 
 @router.get("/devices/{device_id}/aggregates", response={200: list[AggregateOut], 404: ErrorOut})

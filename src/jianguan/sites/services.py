@@ -208,11 +208,22 @@ def authenticate(mn: str, password: str | None) -> bool | None:
     return password_matches(_identity(mn), password)
 
 
+# A DataTime outside these bounds is a device clock that is not set (1970, year 1) or far ahead: the reading
+# cannot be placed in time, so the packet is rejected (and counted) rather than stored.
+EARLIEST_DATA_TIME = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+DATA_TIME_AHEAD = dt.timedelta(days=1)
+
+
 def _timestamp(packet: hj212.Packet) -> dt.datetime:
     data_time = packet.cp.data_time
     if data_time is None:
         return timezone.now().replace(microsecond=0)
-    return data_time.replace(tzinfo=DEVICE_TZ) if data_time.tzinfo is None else data_time
+    ts = data_time.replace(tzinfo=DEVICE_TZ) if data_time.tzinfo is None else data_time
+    if not EARLIEST_DATA_TIME <= ts <= timezone.now() + DATA_TIME_AHEAD:
+        raise hj212.HJ212Error(
+            "bad_field", f"DataTime {data_time.isoformat()} is out of range (device clock not set?)", field="DataTime"
+        )
+    return ts
 
 
 @dataclass(slots=True)

@@ -153,7 +153,8 @@ class Gateway:
         host, port: where to listen (port 0 picks a free port; read `port` after `start()`).
         handler: `handler(packet, peer)`, sync or async, gets every decoded and authenticated packet
             (uploads and the device's own 9011/9012 answers). Its exception is logged and counted, and
-            no data response is sent, so the device sends the packet again.
+            no data response is sent, so the device sends the packet again; an `HJ212Error` from it
+            rejects the packet like a decode error (counted by reason, answered where the table has a code).
         authenticator: `authenticator(mn, pw)`, sync or async: True = accept, False = wrong password,
             None = unknown device. None accepts everything (tests, demo).
         dialect_for_mn: `dialect_for_mn(mn)`, sync or async, the device model's `Dialect`; None or a
@@ -437,6 +438,13 @@ class Gateway:
                     else:
                         async with asyncio.timeout(self.handler_timeout):
                             await result
+            except HJ212Error as error:  # the handler found the content unusable (e.g. DataTime out of range)
+                self.stats.reject(error.reason)
+                self.log.info("hj212 %s rejected packet (MN %s CN %s): %s", peer, packet.mn, packet.cn, error)
+                code = qn_rtn_for_error(error)
+                if code is not None:
+                    await self._answer_packet(packet, code, dialect, writer)
+                return
             except Exception:
                 # No data response: the device keeps the packet and sends it again.
                 self.stats.incr("handler_errors")

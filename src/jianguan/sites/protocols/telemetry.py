@@ -35,6 +35,7 @@ ALIASES = {
 CRANE_FIELDS = ("load_t", "rated_load_t", "load_pct", "moment_pct", "tilt_deg", "height_m", "radius_m", "slew_deg")
 # Derived by the platform (the crane operator check, cranes.py): a device may not send them.
 RESERVED = frozenset({"op_unqualified"})
+EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)  # an earlier ts is a device clock that is not set
 MAX_VALUES = 64
 OPERATOR_MAX = 32
 
@@ -78,6 +79,8 @@ def parse_payload(raw: bytes | str | dict, now: dt.datetime) -> Telemetry:
             raise TelemetryError("ts must carry a time zone offset")
         if ts > now + dt.timedelta(minutes=10):
             raise TelemetryError("ts lies in the future")
+        if ts < EARLIEST:
+            raise TelemetryError("ts lies before 2000: the device clock is not set")
     values: dict[str, float] = {}
     if len(raw["values"]) > MAX_VALUES:
         raise TelemetryError(f"more than {MAX_VALUES} values")

@@ -78,6 +78,7 @@ def test_each_filter_narrows_within_what_the_user_may_read(city):
     assert search(state="all", since=dt.date(2026, 11, 22)) == {a.noise_east.pk, a.pm25_south.pk}
     assert search(state="all", until=dt.date(2026, 11, 21)) == {a.pm25_east.pk, a.wind_east.pk}
     assert search(state="all", since=dt.date(2026, 11, 21), until=dt.date(2026, 11, 21)) == {a.wind_east.pk}
+    assert search(state="all", since=dt.date.min, until=dt.date.max) == everything  # the calendar's ends
     # A district regulator asking for another district gets nothing of it.
     reg = alarm_search.AlarmQuery(state="all", jurisdiction="371311")
     assert ids(alarm_search.search(city.regulator, reg)) == set()
@@ -155,3 +156,4 @@ def test_the_api_takes_the_same_filters(city):
     assert listed(q="罗庄", project_id=city.south.pk) == {city.a.pm25_south.pk}
     assert client.get("/api/alarms", {"state": "bogus"}).status_code == 422
     assert client.get("/api/alarms", {"since": "not-a-date"}).status_code == 422
+    assert client.get("/api/alarms", {"since": "0001-01-01", "until": "9999-12-31"}).status_code == 200

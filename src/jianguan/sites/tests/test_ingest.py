@@ -107,6 +107,29 @@ def test_a_running_gateway_takes_in_a_retirement_and_a_new_password_from_elsewhe
     assert gateway.stats.snapshot()["unknown_device"] >= 1
 
 
+def test_a_data_time_the_device_clock_cannot_mean_is_rejected_and_counted(device, gateway):
+    """A clock that is not set (1970, year 1) or far ahead: the reading cannot be placed in time."""
+
+    def with_data_time(text: str, value: str) -> bytes:
+        segment = (
+            f"QN=20261120100000000;ST=22;CN=2011;PW=123456;MN={device.mn};Flag=5;"
+            f"CP=&&DataTime={text};a34004-Rtd={value},a34004-Flag=N&&"
+        )
+        return hj212.frame_segment(segment)
+
+    frames = [
+        with_data_time("00010101000000", "1"),
+        with_data_time("19700101080000", "2"),
+        with_data_time("20991231000000", "3"),
+        upload(device.mn, "123456", dt.datetime(2026, 11, 20, 10, 0, 0), "31"),
+    ]
+    answers = asyncio.run(send_packets("127.0.0.1", gateway.port, frames, expect=1, timeout=3))
+    assert [hj212.decode(a).cn for a in answers] == ["9014"]  # only the good one is answered as stored
+    assert list(Reading.objects.filter(parameter="a34004").values_list("value", flat=True)) == [31.0]
+    stats = gateway.stats.snapshot()
+    assert stats["frames_rejected"].get("bad_field") == 3 and stats.get("handler_errors", 0) == 0
+
+
 def test_device_api_registration_and_readings(device, lanshan_regulator):
     project = device.project
     gc = project.participants.get(role="general_contractor").enterprise
@@ -128,6 +151,10 @@ def test_device_api_registration_and_readings(device, lanshan_regulator):
     assert [i["value"] for i in listed["items"]] == [55.0]
     assert other.get(f"/api/devices/{device.pk}/readings").status_code == 404
     assert Device.objects.filter(project=project).count() == 2
+    # Times at the calendar's ends cannot be compared in UTC: a clear 422, not a server error.
+    for query in ("since=0001-01-01T00:00:00%2B08:00", "until=9999-12-31T23:59:59-08:00"):
+        assert client.get(f"/api/devices/{device.pk}/readings?{query}").status_code == 422
+        assert client.get(f"/api/devices/{device.pk}/aggregates?{query}").status_code == 422
 
 
 def test_many_connections_are_stored_in_batches(device, lanshan_regulator):

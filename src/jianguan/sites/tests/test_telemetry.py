@@ -33,6 +33,8 @@ NOW = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.UTC)
         (b'{"values": {"wind_ms": NaN}}', "finite"),
         (b'{"ts": "2026-11-20T10:00:00", "values": {"wind_ms": 1}}', "time zone"),
         (b'{"ts": "2030-01-01T00:00:00+08:00", "values": {"wind_ms": 1}}', "future"),
+        (b'{"ts": "1970-01-01T08:00:00+08:00", "values": {"wind_ms": 1}}', "clock is not set"),
+        (b'{"ts": "0001-01-01T00:00:00+08:00", "values": {"wind_ms": 1}}', "clock is not set"),
         (b'{"values": {"bad name": 1}}', "bad value name"),
         (b'{"values": {}}', "no values"),
     ],
