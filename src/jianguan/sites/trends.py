@@ -28,7 +28,15 @@ POINTS = 144  # buckets per chart: 10 minutes over a day
 VALID_FLAGS = {"", "N"}
 PERIOD_LABELS = {LimitRule.Period.DAY: "昼间", LimitRule.Period.NIGHT: "夜间"}
 # The unit of a parameter without a limit rule (TSP has none by default).
-UNITS = {"a34001": "µg/m³", "a34002": "µg/m³", "a34004": "µg/m³", "LA": "dB(A)", "a01007": "m/s"}
+UNITS = {
+    "a34001": "µg/m³",
+    "a34002": "µg/m³",
+    "a34004": "µg/m³",
+    "LA": "dB(A)",
+    "a01007": "m/s",
+    "moment_pct": "%",
+    "load_pct": "%",
+}
 
 
 @dataclass
@@ -148,3 +156,43 @@ def with_latest(devices, project, *, hours: int = 2) -> list[Device]:
         device.project = project  # the limits need its jurisdiction; all are the project's devices
         device.latest = device_trend(device, hours=hours).series if charted(device) and not device.retired else []
     return devices
+
+
+EXPORT_MAX_DAYS = 31
+
+
+def export_rows(device: Device, since: dt.datetime, until: dt.datetime):
+    """The device's real-time and minute readings in [since, until) as a table for a spreadsheet: one row per
+    time, one column per parameter (in the order of PARAMETERS, then by code), and a column naming the values
+    whose flag is not N (e.g. "PM2.5:D"). Yields the header first; reads in chunks."""
+    params = sorted(
+        Reading.objects.filter(device=device, ts__gte=since, ts__lt=until, series__in=[0, 1])
+        .values_list("parameter", flat=True)
+        .distinct(),
+        key=lambda p: (PARAMETERS.get(device.kind, []).index(p) if p in PARAMETERS.get(device.kind, []) else 99, p),
+    )
+    labels = [alarm_search.PARAMETER_LABELS.get(p, p) for p in params]
+    units = [UNITS.get(p, "") for p in params]
+    yield [
+        "时间",
+        *[f"{label}（{unit}）" if unit else label for label, unit in zip(labels, units, strict=True)],
+        "异常标记",
+    ]
+    rows = (
+        Reading.objects.filter(device=device, ts__gte=since, ts__lt=until, series__in=[0, 1])
+        .order_by("ts", "series")
+        .values_list("ts", "parameter", "value", "flag")
+        .iterator(chunk_size=5000)
+    )
+    column = {p: i for i, p in enumerate(params)}
+    current, values, flags = None, [""] * len(params), []
+    for ts, parameter, value, flag in rows:
+        if ts != current:
+            if current is not None:
+                yield [timezone.localtime(current).strftime("%Y-%m-%d %H:%M:%S"), *values, " ".join(flags)]
+            current, values, flags = ts, [""] * len(params), []
+        values[column[parameter]] = "" if value is None else f"{value:g}"
+        if flag not in VALID_FLAGS:
+            flags.append(f"{labels[column[parameter]]}:{flag}")
+    if current is not None:
+        yield [timezone.localtime(current).strftime("%Y-%m-%d %H:%M:%S"), *values, " ".join(flags)]

@@ -12,6 +12,7 @@ urlpatterns = [
     path("projects/<int:project_id>/devices/new/", views.device_create, name="device_create"),
     path("devices/<int:device_id>/command/", views.actuator_command, name="actuator_command"),
     path("devices/<int:device_id>/edit/", views.device_edit, name="device_edit"),
+    path("devices/<int:device_id>/readings.csv", views.device_readings_export, name="device_readings_export"),
     path("devices/<int:device_id>/<str:action>/", views.device_service, name="device_service"),
     path("limits/", views.limit_list, name="limits"),
     path("limits/new/", views.limit_create, name="limit_create"),

@@ -1,4 +1,5 @@
 import csv
+import datetime as dt
 import itertools
 from urllib.parse import quote, urlencode
 
@@ -96,18 +97,38 @@ class _Echo:
         return value
 
 
-@login_required
-def alarm_export(request):
-    """The alarm list's filters as a CSV file (UTF-8 with BOM, so that Excel reads the Chinese)."""
-    query = AlarmFilterForm(request.GET).query()
+def _csv_download(rows, ascii_name: str, chinese_name: str) -> StreamingHttpResponse:
+    """Rows streamed as a CSV file, UTF-8 with BOM so that Excel and WPS read the Chinese."""
     writer = csv.writer(_Echo())
-    rows = (writer.writerow(row) for row in alarm_search.csv_rows(alarm_search.search(request.user, query)))
-    response = StreamingHttpResponse(itertools.chain(["\ufeff"], rows), content_type="text/csv; charset=utf-8")
+    body = itertools.chain(["\ufeff"], (writer.writerow(row) for row in rows))
+    response = StreamingHttpResponse(body, content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = (
-        f"attachment; filename=\"jianguan-alarms-{stamp}.csv\"; filename*=UTF-8''{quote(f'现场告警-{stamp}.csv')}"
+        f"attachment; filename=\"{ascii_name}-{stamp}.csv\"; filename*=UTF-8''{quote(f'{chinese_name}-{stamp}.csv')}"
     )
     return response
+
+
+@login_required
+def alarm_export(request):
+    """The alarm list's filters as a CSV file."""
+    query = AlarmFilterForm(request.GET).query()
+    rows = alarm_search.csv_rows(alarm_search.search(request.user, query))
+    return _csv_download(rows, "jianguan-alarms", "现场告警")
+
+
+@login_required
+def device_readings_export(request, device_id: int):
+    """A monitor's or crane's readings of the last `days` (1–31, default 7) as a CSV file, one row per time."""
+    from . import trends
+
+    device = get_object_or_404(Device.objects.select_related("project"), pk=device_id)
+    _project_for(request.user, device.project_id)  # 404 for a project the user may not see
+    raw = request.GET.get("days", "7")
+    days = min(max(int(raw), 1), trends.EXPORT_MAX_DAYS) if raw.isdigit() else 7
+    until = timezone.now()
+    rows = trends.export_rows(device, until - dt.timedelta(days=days), until)
+    return _csv_download(rows, f"jianguan-device-{device.pk}", f"{device.project.name}-{device.name}-监测数据")
 
 
 @login_required

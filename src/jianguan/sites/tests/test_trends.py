@@ -103,3 +103,30 @@ def test_project_page_shows_the_latest_values_and_the_chart(site):
     assert "PM10 <strong>101.0</strong> µg/m³</span>" in page
     assert f'data-trend="/api/devices/{site.monitor.pk}/trend"' in page
     assert "vendor/echarts-6.1.0/echarts.common.min.js" in page and 'data-hours="168"' in page
+
+
+def test_readings_export_one_row_per_time_for_a_spreadsheet(site):
+    import csv
+    import io
+
+    now = timezone.now().replace(microsecond=0)
+    t1, t2 = now - dt.timedelta(minutes=2), now - dt.timedelta(minutes=1)
+    reading(site.monitor, "a34004", t1, 41.5)
+    reading(site.monitor, "LA", t1, 58.0)
+    reading(site.monitor, "a34004", t2, 999.0, flag="D")
+    reading(site.monitor, "a34004", now - dt.timedelta(days=3), 10.0)  # outside one day, inside seven
+    client = Client()
+    client.force_login(site.regulator)
+    response = client.get(f"/sites/devices/{site.monitor.pk}/readings.csv", {"days": 1})
+    assert response.status_code == 200 and "filename*=UTF-8''" in response["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert rows[0] == ["时间", "PM2.5（µg/m³）", "施工噪声（dB(A)）", "异常标记"]
+    local = lambda t: timezone.localtime(t).strftime("%Y-%m-%d %H:%M:%S")  # noqa: E731
+    assert rows[1:] == [[local(t1), "41.5", "58", ""], [local(t2), "999", "", "PM2.5:D"]]
+    week = client.get(f"/sites/devices/{site.monitor.pk}/readings.csv", {"days": "x"})  # a bad value: 7 days
+    assert len(list(csv.reader(io.StringIO(b"".join(week.streaming_content).decode("utf-8-sig"))))) == 4
+    outsider = Client()
+    outsider.force_login(site.other)
+    assert outsider.get(f"/sites/devices/{site.monitor.pk}/readings.csv").status_code == 404
+    page = client.get(f"/projects/{site.project.pk}/").content.decode()
+    assert f"/sites/devices/{site.monitor.pk}/readings.csv?days=7" in page
