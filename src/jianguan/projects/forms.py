@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from jianguan.core.models import Jurisdiction
+from jianguan.core.widgets import DatePicker
 from jianguan.registry.models import Enterprise, Person
 
 from . import dangerous_works
@@ -32,8 +33,8 @@ class ProjectForm(forms.ModelForm):
         model = Project
         fields = BASE_FIELDS
         widgets = {
-            "planned_start": forms.DateInput(attrs={"type": "date"}),
-            "planned_end": forms.DateInput(attrs={"type": "date"}),
+            "planned_start": DatePicker(),
+            "planned_end": DatePicker(),
         }
 
     def __init__(self, *args, **kwargs):
@@ -104,7 +105,7 @@ class DocumentForm(forms.Form):
         help_text="专项方案和专家论证须填写，如“基坑工程”",
     )
     title = forms.CharField(label="标题", required=False, max_length=200)
-    valid_until = forms.DateField(label="有效期至", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    valid_until = forms.DateField(label="有效期至", required=False, widget=DatePicker())
     file = forms.FileField(label="文件")
 
 
@@ -114,7 +115,7 @@ class TransitionForm(forms.Form):
 
 
 class ProgressReportForm(forms.Form):
-    report_date = forms.DateField(label="报告日期", widget=forms.DateInput(attrs={"type": "date"}))
+    report_date = forms.DateField(label="报告日期", widget=DatePicker())
     percent_complete = forms.IntegerField(label="形象进度（%）", min_value=0, max_value=100)
     summary = forms.CharField(label="进展说明", widget=forms.Textarea(attrs={"rows": 3}))
     photo = forms.FileField(label="现场照片", required=False)

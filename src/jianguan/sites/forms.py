@@ -3,6 +3,8 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
+from jianguan.core.widgets import DatePicker
+
 from . import alarm_search, limit_admin
 from .models import Alarm, Device, LimitRule
 
@@ -98,8 +100,8 @@ class DeviceForm(forms.Form):
     rtd_interval_s = forms.IntegerField(label="实时数据间隔（秒）", min_value=30, max_value=3600, initial=60)
     lat = forms.FloatField(label="纬度", required=False, min_value=-90, max_value=90)
     lon = forms.FloatField(label="经度", required=False, min_value=-180, max_value=180)
-    installed_on = forms.DateField(label="安装日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    calibrated_on = forms.DateField(label="校准日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    installed_on = forms.DateField(label="安装日期", required=False, widget=DatePicker())
+    calibrated_on = forms.DateField(label="校准日期", required=False, widget=DatePicker())
 
     groups = (
         ("设备", ("name", "kind", "protocol")),
