@@ -6,7 +6,8 @@
 
 PostgreSQL runs use a scratch database (<name>_bench_overview), created for the run and dropped after it.
 Readings: one a minute per parameter (PM2.5, PM10, noise), plus a week for one monitor (its trend chart).
-Goal: the overview of all monitors in well under a second; a 7-day trend in under 0.3 s.
+Goal: the overview of all monitors in well under a second; a 7-day trend in under 0.3 s. Also times the
+hourly roll-up (aggregates with exceedance counts) of one of those hours.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def main() -> None:
     from django.utils import timezone
 
     from jianguan.accounts.models import User
-    from jianguan.sites import overview, trends
+    from jianguan.sites import aggregates, overview, trends
     from jianguan.sites.models import Device, Reading
     from jianguan.testing import factories as f
 
@@ -115,6 +116,9 @@ def main() -> None:
     for hours in (24, 168):
         report(f"trend of one monitor, {hours} h (service)", lambda h=hours: trends.device_trend(week_device, hours=h))
     report("GET /api/devices/{id}/trend?hours=168", lambda: get(f"/api/devices/{week_device.pk}/trend?hours=168"))
+    hour = aggregates.hour_floor(now - dt.timedelta(hours=2))
+    in_hour = Reading.objects.filter(ts__gte=hour, ts__lt=hour + aggregates.HOUR).count()
+    report(f"roll-up of one hour ({in_hour:,} readings, with exceedance counts)", lambda: aggregates.roll_hour(hour))
     drop_scratch_database()
 
 

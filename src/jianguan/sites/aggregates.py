@@ -32,7 +32,7 @@ from django.utils.dateparse import parse_datetime
 
 from jianguan.ledger import services as ledger
 
-from .models import Alarm, Reading, ReadingAggregate, ReadingDigest, ReadingPurge
+from .models import Alarm, Device, Reading, ReadingAggregate, ReadingDigest, ReadingPurge
 
 log = logging.getLogger(__name__)
 
@@ -106,10 +106,11 @@ ORDER BY g.device_id, g.parameter, g.series
 
 # A day from its hours: sums, extremes, and the last value of the hour holding the day's latest valid time.
 _DAY_SQL = """
-SELECT g.device_id, g.parameter, g.series, g.n, g.total, g.low, g.high, h.last_value, g.last_ts, g.flagged
+SELECT g.device_id, g.parameter, g.series, g.n, g.total, g.low, g.high, h.last_value, g.last_ts, g.flagged,
+       g.over
 FROM (
     SELECT device_id, parameter, series, SUM({count}) AS n, SUM(total) AS total, MIN(min_value) AS low,
-           MAX(max_value) AS high, MAX(last_ts) AS last_ts, SUM(flagged) AS flagged
+           MAX(max_value) AS high, MAX(last_ts) AS last_ts, SUM(flagged) AS flagged, SUM({over}) AS over
     FROM {aggregate}
     WHERE bucket = 'hour' AND {start} >= %s AND {start} < %s
     GROUP BY device_id, parameter, series
@@ -119,6 +120,17 @@ LEFT JOIN {aggregate} h
    AND h.{start} >= %s AND h.{start} < %s AND h.last_ts = g.last_ts
 ORDER BY g.device_id, g.parameter, g.series
 """
+
+# Exceedances of one hour: valid values above the warning level of each (device, parameter), given as a
+# VALUES list (a CTE with column names: the form both SQLite and PostgreSQL take).
+_OVER_SQL = """
+WITH limits(device_id, parameter, warning) AS (VALUES {values})
+SELECT r.device_id, r.parameter, r.series, COUNT(*)
+FROM {reading} r JOIN limits l ON l.device_id = r.device_id AND l.parameter = r.parameter
+WHERE r.ts >= %s AND r.ts < %s AND r.value IS NOT NULL AND r.flag IN ('', 'N') AND r.value > l.warning
+GROUP BY r.device_id, r.parameter, r.series
+"""
+OVER_CHUNK = 2000  # limits per query (3 parameters each: well within SQLite's 32,766)
 
 # Raw rows of one window whose (device, parameter, series) has the day's aggregate.
 _DELETE_SQL = """
@@ -138,6 +150,8 @@ def _sql(template: str) -> str:
         aggregate=q(ReadingAggregate._meta.db_table),
         count=q("count"),
         start=q("start"),
+        over=q("over"),
+        values="{values}",
     )
 
 
@@ -160,7 +174,52 @@ def _fetch(template: str, params: list) -> list[tuple]:
         return cursor.fetchall()
 
 
-_UPDATE_FIELDS = ["count", "total", "min_value", "max_value", "last_value", "last_ts", "flagged", "computed_at"]
+_UPDATE_FIELDS = [
+    "count",
+    "total",
+    "min_value",
+    "max_value",
+    "last_value",
+    "last_ts",
+    "flagged",
+    "over",
+    "computed_at",
+]
+
+
+def _warning_levels(pairs: set[tuple[int, str]], hour: dt.datetime) -> dict[tuple[int, str], float]:
+    """The warning level of each (device, parameter) in the hour: the lowest of the rules the alarm engine
+    applies (district before city, device kind, day or night; an hour is all day or all night, the offset
+    being whole hours). Pairs without a rule are left out."""
+    from . import alarms  # the rule lookup and its cache
+
+    devices = {
+        pk: (jurisdiction_id, kind)
+        for pk, jurisdiction_id, kind in Device.objects.filter(pk__in={d for d, _ in pairs}).values_list(
+            "pk", "project__jurisdiction_id", "kind"
+        )
+    }
+    period = alarms.period_of(hour)
+    levels = {}
+    for device_id, parameter in pairs:
+        if device_id in devices:
+            rules = alarms.rules_in_period(*devices[device_id], parameter, period)
+            if rules:
+                levels[(device_id, parameter)] = min(rule.warning for rule in rules)
+    return levels
+
+
+def _exceedances(start: dt.datetime, pairs: set[tuple[int, str]]) -> dict[tuple[int, str, int], int]:
+    levels = sorted(_warning_levels(pairs, start).items())
+    counts: dict[tuple[int, str, int], int] = {}
+    for i in range(0, len(levels), OVER_CHUNK):
+        chunk = levels[i : i + OVER_CHUNK]
+        params = [x for (device_id, parameter), warning in chunk for x in (device_id, parameter, warning)]
+        sql = _sql(_OVER_SQL).format(values=", ".join(["(%s, %s, %s)"] * len(chunk)))
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, _db(start), _db(start + HOUR)])
+            counts.update({(d, p, series): n for d, p, series, n in cursor.fetchall()})
+    return counts
 
 
 def _upsert(bucket: str, start: dt.datetime, rows: list[tuple]) -> int:
@@ -179,9 +238,10 @@ def _upsert(bucket: str, start: dt.datetime, rows: list[tuple]) -> int:
             last_value=last_value,
             last_ts=_aware(last_ts),
             flagged=flagged or 0,
+            over=over or 0,
             computed_at=now,
         )
-        for device_id, parameter, series, count, total, low, high, last_value, last_ts, flagged in rows
+        for device_id, parameter, series, count, total, low, high, last_value, last_ts, flagged, over in rows
     ]
     if objs:
         ReadingAggregate.objects.bulk_create(
@@ -201,7 +261,10 @@ def roll_hour(start: dt.datetime) -> int:
     """(Re)compute the hour buckets of [start, start+1h) from the raw readings; returns the buckets written."""
     start = hour_floor(start)
     with transaction.atomic():
-        return _upsert(ReadingAggregate.Bucket.HOUR, start, _fetch(_HOUR_SQL, [_db(start), _db(start + HOUR)]))
+        rows = _fetch(_HOUR_SQL, [_db(start), _db(start + HOUR)])
+        over = _exceedances(start, {(row[0], row[1]) for row in rows}) if rows else {}
+        rows = [(*row, over.get((row[0], row[1], row[2]), 0)) for row in rows]
+        return _upsert(ReadingAggregate.Bucket.HOUR, start, rows)
 
 
 def roll_day(day: dt.date) -> int:
@@ -390,6 +453,7 @@ def digest_content(project_code: str, day: dt.date, aggregates: list, alarms: li
                 "min": agg.min_value,
                 "max": agg.max_value,
                 "flagged": agg.flagged,
+                "over": agg.over,
             }
             for agg in aggregates
         ],

@@ -445,6 +445,7 @@ class AggregateOut(Schema):
     last_value: float | None
     last_ts: dt.datetime | None
     flagged: int = Field(description="rows with another flag or no value")
+    over: int = Field(description="valid values above the warning level of the limit that applied (超标次数)")
 
 
 class AggregateFilter(Schema):

@@ -282,8 +282,8 @@ class ReadingAggregate(models.Model):
 
     Hour buckets are UTC-aligned (the same as Beijing hours); day buckets start at local midnight (TIME_ZONE,
     the bureau's day). `start` is the bucket's first instant. Only values with a normal flag (N or none) count
-    towards count/total/min/max/last; the other rows are counted in `flagged`. The mean is total / count, so
-    buckets combine exactly (a day is the sum of its hours).
+    towards count/total/min/max/last/over; the other rows are counted in `flagged`. The mean is total / count,
+    so buckets combine exactly (a day is the sum of its hours).
     """
 
     class Bucket(models.TextChoices):
@@ -302,6 +302,8 @@ class ReadingAggregate(models.Model):
     last_value = models.FloatField(null=True)  # the latest valid value in the bucket
     last_ts = models.DateTimeField(null=True)
     flagged = models.PositiveIntegerField(default=0)  # rows with a non-normal flag or no value
+    # Valid values above the warning level of the limit that applied in the bucket (0 without a limit).
+    over = models.PositiveIntegerField("超标次数", default=0)
     computed_at = models.DateTimeField()
 
     class Meta:

@@ -86,8 +86,36 @@ def test_rollup_across_an_hour_and_a_beijing_midnight(site):
     next_day = agg(site, "day", bj(NEXT, 0))
     assert (next_day.count, next_day.mean, next_day.max_value, next_day.flagged) == (2, 80.0, 90.0, 1)
     assert agg(site, "day", bj(DAY, 0), parameter="LA").count == 1
+    # Over PM2.5's 75: 80 at 23:45 and 90 at 00:30 (the faulty 999 is no value); noise 55 at night is not over 55.
+    assert (late.over, early.over, day.over, next_day.over) == (1, 1, 1, 1)
+    assert agg(site, "hour", bj(DAY, 23), parameter="LA").over == 0
     assert ReadingAggregate.objects.filter(bucket="hour").count() == 4  # 10:00, 23:00 (×2 parameters), 00:00
     assert ReadingAggregate.objects.filter(bucket="day").count() == 3
+
+
+def test_exceedances_count_by_the_limit_of_their_hour_and_district(site):
+    from jianguan.sites.models import LimitRule
+
+    for minute, (hour, value) in enumerate(((21, 60.0), (21, 72.0), (22, 60.0), (22, 50.0))):
+        add(site, bj(DAY, hour, minute), value, parameter="LA")  # noise: day until 22:00, then night
+    add(site, bj(DAY, 9, 0), 65.0)  # PM2.5 65: under the city's 75 ...
+    LimitRule.objects.create(
+        name="PM2.5（本区）",
+        parameter="a34004",
+        unit="µg/m³",
+        jurisdiction=site.project.jurisdiction,
+        period="all",
+        warning=60,
+        source="区通知",
+    )  # fmt: skip  ... over the district's own 60
+    aggregates.rollup(aggregates.day_start(DAY), aggregates.day_end(DAY))
+    assert agg(site, "hour", bj(DAY, 21), parameter="LA").over == 1  # 72 > 70 by day; 60 is not
+    assert agg(site, "hour", bj(DAY, 22), parameter="LA").over == 1  # 60 > 55 at night; 50 is not
+    assert agg(site, "day", bj(DAY, 0), parameter="LA").over == 2
+    assert agg(site, "hour", bj(DAY, 9)).over == 1
+    add(site, bj(DAY, 9, 0), 70.0, parameter="a01001")  # temperature: no limit, nothing is over
+    aggregates.rollup(aggregates.day_start(DAY), aggregates.day_end(DAY))
+    assert agg(site, "hour", bj(DAY, 9), parameter="a01001").over == 0
 
 
 def test_rerun_is_idempotent_and_late_data_is_taken_in(site):
@@ -227,9 +255,9 @@ def test_daily_digest_goes_into_the_evidence_log_once(site, settings):
     assert content["project"] == site.project.code and content["day"] == DAY.isoformat()
     assert content["readings"] == [
         {"device": "AGG1", "parameter": "LA", "series": 0, "count": 1, "mean": 55.0, "min": 55.0, "max": 55.0,
-         "flagged": 0},
+         "flagged": 0, "over": 0},
         {"device": "AGG1", "parameter": "a34004", "series": 0, "count": 4, "mean": 50.0, "min": 20.0, "max": 80.0,
-         "flagged": 1},
+         "flagged": 1, "over": 1},
     ]  # fmt: skip
     assert content["alarms_raised"] == 1
     assert content["alarms"] == [{"parameter": "a34004", "severity": "warning", "count": 1}]
@@ -250,6 +278,7 @@ def test_aggregates_api_follows_the_readings_visibility(site, luozhuang_regulato
     assert hours["count"] == 3
     first = hours["items"][0]
     assert first["bucket"] == "hour" and first["count"] == 2 and first["mean"] == 80.0 and first["flagged"] == 1
+    assert first["over"] == 1
     days = client.get(url, {"bucket": "day", "since": bj(NEXT, 0).isoformat()}).json()
     assert [(d["parameter"], d["count"], d["max_value"]) for d in days["items"]] == [("a34004", 2, 90.0)]
     assert client.get(url, {"bucket": "week"}).status_code == 422
