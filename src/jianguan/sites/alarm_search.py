@@ -18,7 +18,7 @@ from jianguan.projects import permissions as project_permissions
 from . import alarms
 from .models import Alarm, LimitRule
 
-OPEN_STATES = (Alarm.State.ACTIVE, Alarm.State.ACKNOWLEDGED)
+OPEN_STATES = Alarm.OPEN_STATES
 # What the parameters are called on the filter; a parameter missing here is named after its rule.
 PARAMETER_LABELS = {
     "a34004": "PM2.5",

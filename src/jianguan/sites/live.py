@@ -50,7 +50,7 @@ RETRY_MS = 3000
 RECENT = dt.timedelta(minutes=15)  # closed alarms stay watched this long (cleared_at is device time)
 SLACK = dt.timedelta(seconds=2)
 WATCH_LIMIT = 200
-OPEN_STATES = (Alarm.State.ACTIVE, Alarm.State.ACKNOWLEDGED)
+OPEN_STATES = Alarm.OPEN_STATES
 CLOSED_STATES = (Alarm.State.CLEARED, Alarm.State.RESOLVED)
 PANEL_OPEN_LIMIT = 30
 PANEL_CLOSED_LIMIT = 5

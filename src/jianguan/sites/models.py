@@ -137,6 +137,8 @@ class Alarm(models.Model):
         CLEARED = "cleared", "已恢复"
         RESOLVED = "resolved", "已关闭"
 
+    OPEN_STATES = (State.ACTIVE, State.ACKNOWLEDGED)  # 未关闭: still needs someone's attention
+
     project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="alarms")
     device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="alarms")
     rule = models.ForeignKey(LimitRule, on_delete=models.PROTECT, related_name="alarms")
