@@ -18,6 +18,15 @@ import pytest
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
+def login(page, base: str, username: str) -> None:
+    """Signs a factory user in through the login page (the factories' password)."""
+    page.goto(f"{base}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "pw-123456")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/projects/")
+
+
 @pytest.fixture
 def browser(monkeypatch):
     if not os.path.exists(CHROMIUM):

@@ -11,6 +11,8 @@ from jianguan.projects import dangerous_works
 from jianguan.registry.models import Enterprise
 from jianguan.testing import factories as f
 
+from .conftest import login
+
 pytestmark = pytest.mark.e2e  # the browser fixture (conftest.py) skips without chromium, fails in CI
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -41,14 +43,6 @@ def cast(transactional_db):
         username="regulator", role=User.Role.DISTRICT_REGULATOR, department=dept, display_name="兰山监管员"
     )
     return filer, reg
-
-
-def login(page, base, username):
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "pw-123456")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/projects/")
 
 
 def upload(page, tmp_path, kind_label, filename, category=""):

@@ -26,6 +26,8 @@ from jianguan.sites.protocols import hj212
 from jianguan.sites.protocols.gateway import send_packets
 from jianguan.testing import factories as f
 
+from .conftest import login
+
 pytestmark = pytest.mark.e2e
 expect = pytest.importorskip("playwright.sync_api").expect
 
@@ -83,14 +85,6 @@ def send(port: int, frames: list[bytes]) -> list[bytes]:
     # asyncio.run needs a thread without an event loop: Playwright's runs in this one.
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, send_packets("127.0.0.1", port, frames, expect=len(frames))).result()
-
-
-def login(page, base, username):
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "pw-123456")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/projects/")
 
 
 def test_exceedance_appears_live_and_is_acknowledged(asgi_live_server, browser, site, gateway, monkeypatch):

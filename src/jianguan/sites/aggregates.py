@@ -32,7 +32,7 @@ from django.utils.dateparse import parse_datetime
 
 from jianguan.ledger import services as ledger
 
-from .models import Alarm, Device, Reading, ReadingAggregate, ReadingDigest, ReadingPurge
+from .models import Alarm, Reading, ReadingAggregate, ReadingDigest, ReadingPurge
 
 log = logging.getLogger(__name__)
 
@@ -193,19 +193,13 @@ def _warning_levels(pairs: set[tuple[int, str]], hour: dt.datetime) -> dict[tupl
     being whole hours). Pairs without a rule are left out."""
     from . import alarms  # the rule lookup and its cache
 
-    devices = {
-        pk: (jurisdiction_id, kind)
-        for pk, jurisdiction_id, kind in Device.objects.filter(pk__in={d for d, _ in pairs}).values_list(
-            "pk", "project__jurisdiction_id", "kind"
-        )
-    }
+    devices = alarms.device_rule_keys({device_id for device_id, _ in pairs})
     period = alarms.period_of(hour)
     levels = {}
     for device_id, parameter in pairs:
-        if device_id in devices:
-            rules = alarms.rules_in_period(*devices[device_id], parameter, period)
-            if rules:
-                levels[(device_id, parameter)] = min(rule.warning for rule in rules)
+        level = alarms.warning_level(*devices[device_id], parameter, period) if device_id in devices else None
+        if level is not None:
+            levels[(device_id, parameter)] = level
     return levels
 
 

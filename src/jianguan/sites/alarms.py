@@ -69,11 +69,17 @@ def rules_in_period(jurisdiction_id: int, device_kind: str, parameter: str, peri
     return local or rules
 
 
+def warning_level(jurisdiction_id: int, device_kind: str, parameter: str, period: str) -> float | None:
+    """The level above which a value counts as an exceedance of some applicable rule; None without a rule."""
+    rules = rules_in_period(jurisdiction_id, device_kind, parameter, period)
+    return min((rule.warning for rule in rules), default=None)
+
+
 # Device → (jurisdiction, kind) for the rules, cached like the rules (a moved device is seen within the TTL).
 _device_cache: dict[int, tuple[float, int, str]] = {}
 
 
-def _device_keys(device_ids: set[int]) -> dict[int, tuple[int, str]]:
+def device_rule_keys(device_ids: set[int]) -> dict[int, tuple[int, str]]:
     now = time.monotonic()
     missing = [d for d in device_ids if d not in _device_cache or now - _device_cache[d][0] >= RULES_TTL]
     if missing:
@@ -181,7 +187,7 @@ def evaluate_batch(batch) -> list[Alarm]:
     limits, nothing counted) touches no state at all. Alarms are created, escalated and cleared as events
     happen, each announced, commanded and recorded in the evidence log."""
     work = []
-    keys = _device_keys({device_id for device_id, samples in batch if samples})
+    keys = device_rule_keys({device_id for device_id, samples in batch if samples})
     periods: dict[dt.datetime, str] = {}  # a packet's samples share their time
     for device_id, samples in batch:
         if device_id not in keys:

@@ -98,6 +98,13 @@ class ErrorOut(Schema):
     detail: str
 
 
+def _device_for(request, device_id: int) -> Device:
+    """The device, if the user may read its project (404 otherwise, as for a device that does not exist)."""
+    device = Device.objects.select_related("project").get(pk=device_id)
+    project_services.get_project_for(request.user, device.project_id)  # 404 unless the project is readable
+    return device
+
+
 @router.get("/projects/{project_id}/devices", response=list[DeviceOut])
 def list_devices(request, project_id: int):
     project = project_services.get_project_for(request.user, project_id)
@@ -112,12 +119,6 @@ def register_device(request, project_id: int, payload: DeviceIn):
     for key in ("kind", "protocol", "dialect"):
         data[key] = str(getattr(data[key], "value", data[key]))
     return 201, services.register_device(request.user, project, data)
-
-
-def _device_for(request, device_id: int) -> Device:
-    device = Device.objects.select_related("project").get(pk=device_id)
-    project_services.get_project_for(request.user, device.project_id)  # 404 unless the project is readable
-    return device
 
 
 @router.patch("/devices/{device_id}", response={200: DeviceOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
@@ -152,8 +153,7 @@ def reissue_device_token(request, device_id: int):
 @paginate(BoundedPageNumberPagination, page_size=100)
 def device_readings(request, device_id: int, filters: Query[ReadingFilter]):
     """Readings of a device, newest first; filter by parameter code, series and time range."""
-    device = Device.objects.get(pk=device_id)
-    project_services.get_project_for(request.user, device.project_id)  # 404 unless the project is readable
+    device = _device_for(request, device_id)
     qs = Reading.objects.filter(device=device)
     if filters.parameter:
         qs = qs.filter(parameter=filters.parameter)
@@ -422,8 +422,7 @@ class CommandOut(Schema):
 @router.post("/devices/{device_id}/commands", response={201: CommandOut, 403: ErrorOut, 404: ErrorOut})
 def command_device(request, device_id: int, payload: CommandIn):
     """A regulator switches a sprinkler / fog cannon on or off by hand (MQTT, acknowledged by the device)."""
-    device = Device.objects.get(pk=device_id)
-    project_services.get_project_for(request.user, device.project_id)
+    device = _device_for(request, device_id)
     return 201, actuators.issue_manually(request.user, device, payload.action, payload.duration_s)
 
 
@@ -463,8 +462,7 @@ def device_aggregates(request, device_id: int, filters: Query[AggregateFilter]):
     select bucket starts. Kept after the raw readings are deleted (daily: forever)."""
     from .models import ReadingAggregate
 
-    device = Device.objects.get(pk=device_id)
-    project_services.get_project_for(request.user, device.project_id)  # 404 unless the project is readable
+    device = _device_for(request, device_id)
     qs = ReadingAggregate.objects.filter(device=device, bucket=filters.bucket)
     if filters.parameter:
         qs = qs.filter(parameter=filters.parameter)
@@ -506,8 +504,7 @@ class TrendOut(Schema):
 def device_trend(request, device_id: int, hours: int = Query(24, ge=1, le=trends.MAX_HOURS)):
     """A dust/noise monitor's or a crane's main parameters over the last `hours` (1–168) in about 144 buckets
     (mean and maximum of the valid values), with the limits that apply and each parameter's latest value."""
-    device = Device.objects.select_related("project").get(pk=device_id)
-    project_services.get_project_for(request.user, device.project_id)  # 404 unless the project is readable
+    device = _device_for(request, device_id)
     trend = trends.device_trend(device, hours=hours)
     return {
         "device_id": device.pk,

@@ -75,8 +75,8 @@ def _latest(parameter: str, since: dt.datetime, column: str) -> Subquery:
 
 
 def _over(device: Device, parameter: str, value: float, ts: dt.datetime) -> bool:
-    rules = alarms.rules_in_period(device.project.jurisdiction_id, device.kind, parameter, alarms.period_of(ts))
-    return any(value > rule.warning for rule in rules)
+    level = alarms.warning_level(device.project.jurisdiction_id, device.kind, parameter, alarms.period_of(ts))
+    return level is not None and value > level
 
 
 def overview(

@@ -73,7 +73,7 @@ def register_device(user, project: Project, data: dict[str, Any]) -> Device:
 EDITABLE = ("name", "dialect", "rtd_interval_s", "lat", "lon", "installed_on", "calibrated_on")
 
 
-def _managed(user, device: Device) -> None:
+def check_may_manage(user, device: Device) -> None:
     if not may_manage_devices(user, device.project):
         raise PermissionDenied("只有项目所在区县监管部门或施工总承包单位可以管理设备")
 
@@ -81,7 +81,7 @@ def _managed(user, device: Device) -> None:
 @transaction.atomic
 def update_device(user, device: Device, data: dict[str, Any]) -> Device:
     """Changes the editable fields and, for an HJ 212 device, its access password when a new one is given."""
-    _managed(user, device)
+    check_may_manage(user, device)
     changes = {k: data[k] for k in EDITABLE if k in data and data[k] != getattr(device, k)}
     for key, value in changes.items():
         setattr(device, key, value)
@@ -101,7 +101,7 @@ def update_device(user, device: Device, data: dict[str, Any]) -> Device:
 @transaction.atomic
 def set_retired(user, device: Device, retired: bool, reason: str = "") -> Device:
     """Takes a device out of service (every ingest path refuses it; its data stays) or puts it back."""
-    _managed(user, device)
+    check_may_manage(user, device)
     if retired and not reason.strip():
         raise ValidationError({"reason": "请填写停用原因（如：设备拆除、更换、故障送修）"})
     if device.retired == retired:
@@ -117,7 +117,7 @@ def set_retired(user, device: Device, retired: bool, reason: str = "") -> Device
 @transaction.atomic
 def reissue_token(user, device: Device) -> str:
     """A new HTTP token for the device (the old one stops working at once); shown once."""
-    _managed(user, device)
+    check_may_manage(user, device)
     if device.protocol != Device.Protocol.HTTP:
         raise ValidationError({"protocol": "只有 HTTP 设备使用令牌"})
     token = issue_http_token(device)
@@ -148,7 +148,8 @@ def _identity_fresh() -> bool:
     return time.monotonic() - _identity_loaded_at < IDENTITY_TTL
 
 
-def _identity(mn: str) -> tuple[int, str, str] | None:
+def identity_for(mn: str) -> tuple[int, str, str] | None:
+    """The active HJ 212 device's (pk, password hash, dialect), from the cache or the database."""
     if not _identity_fresh():
         warm_identity_cache()
     with _cache_lock:
@@ -183,13 +184,8 @@ def warm_identity_cache() -> int:
 
 def cached_identity(mn: str) -> tuple[int, str, str] | None:
     """The cached identity only (no database): lets the gateway's event loop skip a thread hop. None when
-    not cached or the cache is due for a reload (the caller then asks _identity in a thread)."""
+    not cached or the cache is due for a reload (the caller then asks identity_for in a thread)."""
     return _identity_cache.get(mn) if _identity_fresh() else None
-
-
-def identity_for(mn: str) -> tuple[int, str, str] | None:
-    """The active HJ 212 device's (pk, password hash, dialect), from the cache or the database."""
-    return _identity(mn)
 
 
 def password_matches(identity: tuple[int, str, str] | None, password: str | None) -> bool | None:
@@ -205,12 +201,12 @@ def dialect_of(identity: tuple[int, str, str] | None) -> hj212.Dialect | None:
 
 def authenticate(mn: str, password: str | None) -> bool | None:
     """None for an unknown MN, False for a wrong password."""
-    return password_matches(_identity(mn), password)
+    return password_matches(identity_for(mn), password)
 
 
 # A DataTime outside these bounds is a device clock that is not set (1970, year 1) or far ahead: the reading
-# cannot be placed in time, so the packet is rejected (and counted) rather than stored.
-EARLIEST_DATA_TIME = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+# cannot be placed in time, so the packet is rejected (and counted) rather than stored. The earliest time is
+# the one MQTT/HTTP telemetry has.
 DATA_TIME_AHEAD = dt.timedelta(days=1)
 
 
@@ -219,7 +215,7 @@ def _timestamp(packet: hj212.Packet) -> dt.datetime:
     if data_time is None:
         return timezone.now().replace(microsecond=0)
     ts = data_time.replace(tzinfo=DEVICE_TZ) if data_time.tzinfo is None else data_time
-    if not EARLIEST_DATA_TIME <= ts <= timezone.now() + DATA_TIME_AHEAD:
+    if not telemetry.EARLIEST <= ts <= timezone.now() + DATA_TIME_AHEAD:
         raise hj212.HJ212Error(
             "bad_field", f"DataTime {data_time.isoformat()} is out of range (device clock not set?)", field="DataTime"
         )
@@ -438,7 +434,7 @@ def _insert_sqlite(table: str, rows: list[tuple], returned: set[tuple] | None) -
 
 def store_packet(packet: hj212.Packet) -> int:
     """Stores a valid HJ 212 packet's readings (one packet: the gateway batches many through store_batch)."""
-    identity = _identity(packet.mn)
+    identity = identity_for(packet.mn)
     if identity is None:
         return 0
     return store_batch([(identity[0], rows_from_packet(packet))])[0]

@@ -10,7 +10,9 @@ PostgreSQL give the same buckets.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from django.utils import timezone
 
@@ -165,34 +167,23 @@ def export_rows(device: Device, since: dt.datetime, until: dt.datetime):
     """The device's real-time and minute readings in [since, until) as a table for a spreadsheet: one row per
     time, one column per parameter (in the order of PARAMETERS, then by code), and a column naming the values
     whose flag is not N (e.g. "PM2.5:D"). Yields the header first; reads in chunks."""
+    window = Reading.objects.filter(
+        device=device, ts__gte=since, ts__lt=until, series__in=[Reading.Series.REALTIME, Reading.Series.MINUTE]
+    )
+    charted = PARAMETERS.get(device.kind, [])
     params = sorted(
-        Reading.objects.filter(device=device, ts__gte=since, ts__lt=until, series__in=[0, 1])
-        .values_list("parameter", flat=True)
-        .distinct(),
-        key=lambda p: (PARAMETERS.get(device.kind, []).index(p) if p in PARAMETERS.get(device.kind, []) else 99, p),
+        window.values_list("parameter", flat=True).distinct(),
+        key=lambda p: (charted.index(p) if p in charted else len(charted), p),
     )
     labels = [alarm_search.PARAMETER_LABELS.get(p, p) for p in params]
-    units = [UNITS.get(p, "") for p in params]
-    yield [
-        "时间",
-        *[f"{label}（{unit}）" if unit else label for label, unit in zip(labels, units, strict=True)],
-        "异常标记",
-    ]
-    rows = (
-        Reading.objects.filter(device=device, ts__gte=since, ts__lt=until, series__in=[0, 1])
-        .order_by("ts", "series")
-        .values_list("ts", "parameter", "value", "flag")
-        .iterator(chunk_size=5000)
-    )
+    headers = [f"{label}（{UNITS[p]}）" if p in UNITS else label for p, label in zip(params, labels, strict=True)]
+    yield ["时间", *headers, "异常标记"]
     column = {p: i for i, p in enumerate(params)}
-    current, values, flags = None, [""] * len(params), []
-    for ts, parameter, value, flag in rows:
-        if ts != current:
-            if current is not None:
-                yield [timezone.localtime(current).strftime("%Y-%m-%d %H:%M:%S"), *values, " ".join(flags)]
-            current, values, flags = ts, [""] * len(params), []
-        values[column[parameter]] = "" if value is None else f"{value:g}"
-        if flag not in VALID_FLAGS:
-            flags.append(f"{labels[column[parameter]]}:{flag}")
-    if current is not None:
-        yield [timezone.localtime(current).strftime("%Y-%m-%d %H:%M:%S"), *values, " ".join(flags)]
+    rows = window.order_by("ts", "series").values_list("ts", "parameter", "value", "flag").iterator(chunk_size=5000)
+    for ts, readings in itertools.groupby(rows, key=itemgetter(0)):
+        values, flags = [""] * len(params), []
+        for _, parameter, value, flag in readings:
+            values[column[parameter]] = "" if value is None else f"{value:g}"
+            if flag not in VALID_FLAGS:
+                flags.append(f"{labels[column[parameter]]}:{flag}")
+        yield [timezone.localtime(ts).strftime("%Y-%m-%d %H:%M:%S"), *values, " ".join(flags)]

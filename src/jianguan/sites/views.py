@@ -69,10 +69,14 @@ def alarm_list(request):
 def monitor_overview(request):
     """监测总览: the user's monitors (or cranes) with their latest values, worst first."""
     params = {k: request.GET.get(k, "").strip()[:100] for k in ("kind", "jurisdiction", "q", "status")}
-    kind = params["kind"] or Device.Kind.DUST_NOISE
     data = overview.overview(
-        request.user, kind=kind, jurisdiction=params["jurisdiction"], q=params["q"], status=params["status"]
+        request.user,
+        kind=params["kind"] or Device.Kind.DUST_NOISE,
+        jurisdiction=params["jurisdiction"],
+        q=params["q"],
+        status=params["status"],
     )
+    params["kind"] = data.kind  # what was shown (an unknown kind falls back to the monitors)
     districts = alarm_search.districts(request.user)
     return render(
         request,
@@ -80,8 +84,8 @@ def monitor_overview(request):
         {
             "data": data,
             "page": Paginator(data.rows, 50).get_page(request.GET.get("page")),
-            "filters": params | {"kind": data.kind},
-            "query": urlencode({k: v for k, v in (params | {"kind": data.kind}).items() if v}),
+            "filters": params,
+            "query": urlencode({k: v for k, v in params.items() if v}),
             "kinds": [(k, Device.Kind(k).label) for k in overview.COLUMNS],
             "statuses": overview.STATUSES,
             "districts": districts if len(districts) > 1 else [],
@@ -122,8 +126,7 @@ def device_readings_export(request, device_id: int):
     """A monitor's or crane's readings of the last `days` (1–31, default 7) as a CSV file, one row per time."""
     from . import trends
 
-    device = get_object_or_404(Device.objects.select_related("project"), pk=device_id)
-    _project_for(request.user, device.project_id)  # 404 for a project the user may not see
+    device = _device_for(request.user, device_id)
     raw = request.GET.get("days", "7")
     days = min(max(int(raw), 1), trends.EXPORT_MAX_DAYS) if raw.isdigit() else 7
     until = timezone.now()
@@ -314,13 +317,18 @@ def device_create(request, project_id: int):
     return render(request, "sites/device_form.html", {"form": form, "project": project})
 
 
+def _device_for(user, device_id: int) -> Device:
+    """The device, if the user may see its project (404 otherwise, as for a device that does not exist)."""
+    device = get_object_or_404(Device.objects.select_related("project"), pk=device_id)
+    _project_for(user, device.project_id)
+    return device
+
+
 def _managed_device(user, device_id: int) -> Device:
     from . import services
 
-    device = get_object_or_404(Device.objects.select_related("project"), pk=device_id)
-    _project_for(user, device.project_id)  # 404 for a project the user may not see
-    if not services.may_manage_devices(user, device.project):
-        raise PermissionDenied("只有项目所在区县监管部门或施工总承包单位可以管理设备")
+    device = _device_for(user, device_id)
+    services.check_may_manage(user, device)
     return device
 
 
@@ -376,8 +384,7 @@ def actuator_command(request, device_id: int):
     """A regulator switches a sprinkler / fog cannon on or off (the device acknowledges over MQTT)."""
     from . import actuators
 
-    device = get_object_or_404(Device.objects.select_related("project"), pk=device_id)
-    _project_for(request.user, device.project_id)  # 404 for a project the user may not see
+    device = _device_for(request.user, device_id)
     action = request.POST.get("action", "")
     if action not in ("on", "off"):
         raise Http404("未知操作")
