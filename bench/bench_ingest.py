@@ -121,7 +121,7 @@ def gateway_process(worker: str, max_batch: int, conn) -> None:
     import django
 
     django.setup()
-    from jianguan.sites.ingest import BatchWriter, build_gateway
+    from jianguan.sites.ingest.hj212_gateway import BatchWriter, build_gateway
 
     gateway = build_gateway("127.0.0.1", 0, writer=BatchWriter(worker=worker, max_batch=max_batch))
     stop = gateway.run_in_thread()
@@ -146,13 +146,13 @@ def main() -> None:
 
     engine = setup_database("ingest")
     setup_django()
-    from jianguan.sites import services
-    from jianguan.sites.ingest import BatchWriter, build_gateway
+    from jianguan.sites.devices import identity
+    from jianguan.sites.ingest.hj212_gateway import BatchWriter, build_gateway
     from jianguan.sites.models import Alarm, Device, Reading
     from jianguan.testing import factories as f
 
     project = f.ProjectFactory(state="under_construction")
-    pw = services.password_hash("benchpw")
+    pw = identity.password_hash("benchpw")
     Device.objects.bulk_create(
         [
             Device(

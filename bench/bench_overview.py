@@ -47,8 +47,8 @@ def main() -> None:
     from django.utils import timezone
 
     from jianguan.accounts.models import User
-    from jianguan.sites import aggregates, overview, trends
     from jianguan.sites.models import Device, Reading
+    from jianguan.sites.readings import aggregates, overview, trends
     from jianguan.testing import factories as f
 
     call_command("collectstatic", "--noinput", verbosity=0)

@@ -230,7 +230,7 @@ LEDGER_SIGNING_KEY_FILE = os.environ.get("LEDGER_SIGNING_KEY_FILE", str(VAR_DIR 
 LEDGER_GENERATE_KEY = env_bool("LEDGER_GENERATE_KEY", DEBUG or env_bool("JIANGUAN_DEMO", False))
 LEDGER_CHECKPOINT_MINUTES = int(os.environ.get("LEDGER_CHECKPOINT_MINUTES", "10"))
 
-# Smart-site readings at volume (jianguan.sites.aggregates): hourly/daily roll-ups, raw-data retention.
+# Smart-site readings at volume (jianguan.sites.readings.aggregates): hourly/daily roll-ups, raw-data retention.
 # The roll-up job recomputes the last N hours every 10 minutes (late, spooled data lands in them).
 READINGS_ROLLUP_LOOKBACK_HOURS = int(os.environ.get("READINGS_ROLLUP_LOOKBACK_HOURS", "6"))
 # Raw readings older than this many days are deleted once their day is aggregated (0 = keep forever);

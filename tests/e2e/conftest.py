@@ -72,7 +72,7 @@ def asgi_live_server(transactional_db, monkeypatch):
     from django.core.asgi import get_asgi_application
     from django.db import connections
 
-    from jianguan.sites import live
+    from jianguan.sites.alarms import live
 
     shared = {c.alias: c for c in connections.all() if c.vendor == "sqlite" and c.is_in_memory_db()}
     for conn in shared.values():

@@ -17,10 +17,12 @@ import pytest
 from jianguan.accounts.models import Department, User
 from jianguan.notify.models import Notification
 from jianguan.projects.models import State
-from jianguan.sites import live, services
-from jianguan.sites.alarms import invalidate_rules
-from jianguan.sites.ingest import build_gateway
-from jianguan.sites.limits import ensure_defaults
+from jianguan.sites.alarms import live
+from jianguan.sites.alarms.rules import invalidate_rules
+from jianguan.sites.devices import identity
+from jianguan.sites.devices import services as device_services
+from jianguan.sites.ingest.hj212_gateway import build_gateway
+from jianguan.sites.limits.defaults import ensure_defaults
 from jianguan.sites.models import Alarm, LimitRule
 from jianguan.sites.protocols import hj212
 from jianguan.sites.protocols.gateway import send_packets
@@ -40,7 +42,7 @@ def site(transactional_db):
     # The flush of transactional tests removes the migrations' default limits: put them back (PM2.5 > 75 µg/m³
     # three readings in a row raises), and forget rules and device identities cached by earlier tests.
     invalidate_rules()
-    services.invalidate_cache()
+    identity.invalidate_cache()
     ensure_defaults(LimitRule)
     lanshan = f.division("371302", "兰山区")
     luozhuang = f.division("371311", "罗庄区")
@@ -57,7 +59,7 @@ def site(transactional_db):
     builder = f.UserFactory(
         role=User.Role.ENTERPRISE_USER, enterprise=project.participants.get(role="general_contractor").enterprise
     )
-    device = services.register_device(
+    device = device_services.register_device(
         regulator,
         project,
         {"name": "东门扬尘监测", "kind": "dust_noise", "protocol": "hj212", "mn": MN, "password": PW},

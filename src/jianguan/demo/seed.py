@@ -30,8 +30,9 @@ from jianguan.projects.models import (
 )
 from jianguan.projects.requirements import filing_requirements
 from jianguan.registry.models import Certificate, Enterprise, Person, Qualification
-from jianguan.sites import services as sites
+from jianguan.sites.devices import identity
 from jianguan.sites.models import Device, SiteWorker
+from jianguan.sites.workforce import gates
 
 from .divisions import CITY, DIVISIONS, ZONES, approximate_boundary
 
@@ -702,7 +703,7 @@ def _ensure_demo_user_projects(projects: list[Project], by_kind, staff) -> None:
 
 def seed_devices(projects: list[Project]) -> int:
     """A dust/noise monitor (HJ 212) for every demo project under construction."""
-    key_hash = sites.password_hash(DEMO_DEVICE_PASSWORD)
+    key_hash = identity.password_hash(DEMO_DEVICE_PASSWORD)
     devices = [
         Device(
             project=p,
@@ -728,8 +729,8 @@ HISTORY_PARAMETERS = ("a34004", "a34002", "a34001", "LA")  # what the project pa
 def seed_reading_history(now: dt.datetime, hours: int = 24, step: dt.timedelta = dt.timedelta(minutes=10)) -> int:
     """The monitors' last day, as the simulator would have sent it (without dust episodes: these readings
     pass no alarm rules), so the project pages' charts show a day's pattern from the start."""
+    from jianguan.sites.ingest.simulator import SimulatedMonitor
     from jianguan.sites.models import Reading
-    from jianguan.sites.simulator import SimulatedMonitor
 
     local = timezone.get_default_timezone()
     rows = []
@@ -760,7 +761,6 @@ def seed_site_roster(projects: list[Project], staff: dict[int, dict[str, list[Pe
     special-operation staff, each for the trade of their certificate. This morning they came through the
     gate; on every seventh site a worker of a firm that takes no part in the project came too (the 挂靠/转包
     signal the project page shows). Returns the number of gate entries."""
-    from jianguan.sites import gates
 
     active = [p for p in projects if p.state == State.UNDER_CONSTRUCTION]
     Device.objects.bulk_create(

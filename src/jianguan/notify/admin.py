@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from django.db import models
 from django.utils.html import format_html
 
-from . import services, webhooks
+from . import outbox, webhooks
 from .models import Delivery, Message, Notification, WebhookEndpoint
 
 
@@ -81,7 +81,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     def send_test_message(self, request, queryset):
         for endpoint in queryset:
             try:
-                services.send_test(endpoint)
+                outbox.send_test(endpoint)
             except webhooks.WebhookError as exc:
                 self.message_user(request, f"{endpoint.name}：发送失败（{exc}）", messages.ERROR)
             else:
@@ -147,7 +147,7 @@ class DeliveryAdmin(admin.ModelAdmin):
 
     @admin.action(description="重新投递（重置尝试次数）")
     def requeue(self, request, queryset):
-        count = services.requeue(queryset)
+        count = outbox.requeue(queryset)
         self.message_user(request, f"{count} 条投递已重新排队，一分钟内发送。", messages.SUCCESS)
 
 

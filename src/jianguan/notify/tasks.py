@@ -8,25 +8,25 @@ from huey.contrib.djhuey import db_periodic_task, db_task
 
 from jianguan.core.schedule import utc_hour
 
-from . import services
+from . import outbox
 
 log = logging.getLogger(__name__)
 
 
 @db_task()
 def deliver_message(message_id: int):
-    services.deliver_due(message_id=message_id)
+    outbox.deliver_due(message_id=message_id)
 
 
 @db_periodic_task(crontab(minute="*"))
 def retry_deliveries():
-    counts = services.deliver_due()
+    counts = outbox.deliver_due()
     if any(counts.values()):
         log.info("notify outbox: %s", counts)
 
 
 @db_periodic_task(crontab(hour=utc_hour(3), minute="40"))  # 03:40 local time
 def purge_outbox():
-    counts = services.purge_outbox()
+    counts = outbox.purge_outbox()
     if any(counts.values()):
         log.info("notify outbox purged: %s", counts)

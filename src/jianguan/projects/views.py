@@ -16,9 +16,11 @@ from django.views.decorators.http import require_POST
 
 from jianguan.core.models import Jurisdiction
 from jianguan.ledger import services as ledger
-from jianguan.sites import live as site_live
-from jianguan.sites import services as sites
-from jianguan.sites import trends as site_trends
+from jianguan.sites import permissions as site_permissions
+from jianguan.sites.alarms import live as site_live
+from jianguan.sites.devices import services as site_devices
+from jianguan.sites.readings import trends as site_trends
+from jianguan.sites.workforce import roster as site_roster
 
 from . import dangerous_works, lifecycle, permissions, services
 from .documents import UploadRejected
@@ -93,7 +95,7 @@ def project_detail(request, pk: int):
     reqs = filing_requirements(project.project_type, project.parameters or {})
     missing = {id(r) for r in missing_documents(project, reqs)}
     evidence = ledger.entries_in_scope(f"project:{project.pk}")
-    devices = site_trends.with_latest(sites.devices_for(project), project)
+    devices = site_trends.with_latest(site_devices.devices_for(project), project)
     context = {
         "evidence_versions": {
             int(rid): e for (rtype, rid), e in evidence.items() if rtype == "projects.documentversion"
@@ -123,9 +125,9 @@ def project_detail(request, pk: int):
         "devices": devices,
         "trend_windows": site_trends.WINDOWS if any(d.latest for d in devices) else [],
         "alarm_panel": site_live.project_panel(user, project),
-        "can_manage_devices": sites.may_manage_devices(user, project),
+        "can_manage_devices": site_permissions.may_manage_devices(user, project),
         "can_command_actuators": permissions.is_regulator_of(user, project),
-        "gate_summary": sites.gate_summary_for(project, _day(request.GET.get("attendance_day", ""))),
+        "gate_summary": site_roster.gate_summary_for(project, _day(request.GET.get("attendance_day", ""))),
     }
     return render(request, "projects/detail.html", context)
 

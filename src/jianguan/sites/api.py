@@ -9,9 +9,17 @@ from jianguan.core.pagination import BoundedPageNumberPagination
 from jianguan.core.schemas import DbDatetime
 from jianguan.projects import services as project_services
 
-from . import actuators, alarm_search, alarms, cranes, gates, services, trends
+from . import permissions
+from .actuators import commands as actuators
+from .alarms import handling
+from .alarms import search as alarm_search
+from .devices import identity
+from .devices import services as device_services
+from .ingest import store
 from .models import Device, GateEvent, Reading
 from .protocols import telemetry
+from .readings import trends
+from .workforce import cranes, gates, roster
 
 router = Router(tags=["智慧工地"])
 
@@ -118,7 +126,7 @@ def register_device(request, project_id: int, payload: DeviceIn):
     data = payload.dict()
     for key in ("kind", "protocol", "dialect"):
         data[key] = str(getattr(data[key], "value", data[key]))
-    return 201, services.register_device(request.user, project, data)
+    return 201, device_services.register_device(request.user, project, data)
 
 
 @router.patch("/devices/{device_id}", response={200: DeviceOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
@@ -128,25 +136,25 @@ def update_device(request, device_id: int, payload: DevicePatch):
     data = payload.dict(exclude_unset=True)
     if "dialect" in data and data["dialect"] is not None:
         data["dialect"] = str(getattr(data["dialect"], "value", data["dialect"]))
-    return services.update_device(request.user, _device_for(request, device_id), data)
+    return device_services.update_device(request.user, _device_for(request, device_id), data)
 
 
 @router.post("/devices/{device_id}/retire", response={200: DeviceOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
 def retire_device(request, device_id: int, payload: RetireIn):
     """Take a device out of service: HJ 212, MQTT and HTTP ingest refuse it from now on; its data stays."""
-    return services.set_retired(request.user, _device_for(request, device_id), True, payload.reason)
+    return device_services.set_retired(request.user, _device_for(request, device_id), True, payload.reason)
 
 
 @router.post("/devices/{device_id}/restore", response={200: DeviceOut, 403: ErrorOut, 404: ErrorOut})
 def restore_device(request, device_id: int):
     """Put a retired device back into service."""
-    return services.set_retired(request.user, _device_for(request, device_id), False)
+    return device_services.set_retired(request.user, _device_for(request, device_id), False)
 
 
 @router.post("/devices/{device_id}/token", response={201: TokenOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
 def reissue_device_token(request, device_id: int):
     """A new ingest token for an HTTP device, returned once; the old one stops working at once."""
-    return 201, {"token": services.reissue_token(request.user, _device_for(request, device_id))}
+    return 201, {"token": device_services.reissue_token(request.user, _device_for(request, device_id))}
 
 
 @router.get("/devices/{device_id}/readings", response={200: list[ReadingOut], 404: ErrorOut})
@@ -259,19 +267,21 @@ def list_alarms(request, filters: Query[AlarmFilter]):
 
 @router.post("/alarms/{alarm_id}/acknowledge", response={200: AlarmOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
 def acknowledge_alarm(request, alarm_id: int, payload: CommentIn):
-    return alarms.acknowledge(request.user, alarms.visible_alarms(request.user).get(pk=alarm_id), payload.comment)
+    return handling.acknowledge(
+        request.user, permissions.visible_alarms(request.user).get(pk=alarm_id), payload.comment
+    )
 
 
 @router.post("/alarms/{alarm_id}/resolve", response={200: AlarmOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
 def resolve_alarm(request, alarm_id: int, payload: CommentIn):
-    return alarms.resolve(request.user, alarms.visible_alarms(request.user).get(pk=alarm_id), payload.comment)
+    return handling.resolve(request.user, permissions.visible_alarms(request.user).get(pk=alarm_id), payload.comment)
 
 
 class DeviceTokenAuth(APIKeyHeader):
     param_name = "X-Device-Token"
 
     def authenticate(self, request, key):
-        return services.device_for_token(key)
+        return identity.device_for_token(key)
 
 
 class IngestOut(Schema):
@@ -288,7 +298,7 @@ def ingest_telemetry(request):
         data = telemetry.parse_payload(request.body, timezone.now())
     except telemetry.TelemetryError as exc:
         return 400, {"code": "bad_payload", "detail": str(exc)}
-    return 202, {"stored": services.store_telemetry(request.auth.pk, data)}
+    return 202, {"stored": store.store_telemetry(request.auth.pk, data)}
 
 
 class GateIn(Schema):
@@ -355,7 +365,7 @@ class WorkerOut(Schema):
 def register_worker(request, project_id: int, payload: WorkerIn):
     """Add a person to the project's real-name register (the general contractor or the regulator)."""
     project = project_services.get_project_for(request.user, project_id)
-    return 201, services.register_worker(request.user, project, **payload.dict())
+    return 201, roster.register_worker(request.user, project, **payload.dict())
 
 
 class GateSummaryOut(Schema):
@@ -429,7 +439,7 @@ def command_device(request, device_id: int, payload: CommandIn):
 @router.get("/alarms/{alarm_id}/commands", response=list[CommandOut])
 def alarm_commands(request, alarm_id: int):
     """The sprinkler commands an alarm triggered, with their acknowledgement state."""
-    return alarms.visible_alarms(request.user).get(pk=alarm_id).commands.all()
+    return permissions.visible_alarms(request.user).get(pk=alarm_id).commands.all()
 
 
 class AggregateOut(Schema):

@@ -5,7 +5,8 @@ from django.core.exceptions import ValidationError
 
 from jianguan.core.widgets import DatePicker
 
-from . import alarm_search, limit_admin
+from .alarms import search as alarm_search
+from .limits import editing as limit_admin
 from .models import Alarm, Device, LimitRule
 
 

@@ -7,7 +7,9 @@ from huey.contrib.djhuey import db_periodic_task, db_task
 
 from jianguan.core.schedule import utc_hour
 
-from . import actuators, aggregates
+from .actuators import commands as actuators
+from .alarms import notices
+from .readings import aggregates
 
 log = logging.getLogger(__name__)
 
@@ -16,9 +18,7 @@ log = logging.getLogger(__name__)
 def announce_alarm_events(events: list[tuple[int, str]], attempt: int = 0):
     """Notifications of the alarms an ingest batch raised, escalated or cleared. Queued inside the ingest
     transaction: alarms not visible yet are retried shortly (a rolled-back batch's run out quietly)."""
-    from . import alarms
-
-    missing = set(alarms.announce_events(events))
+    missing = set(notices.announce_events(events))
     if missing and attempt < 30:  # a minute: longer than any ingest transaction
         announce_alarm_events.schedule(([e for e in events if e[0] in missing], attempt + 1), delay=2)
 

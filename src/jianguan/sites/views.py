@@ -17,11 +17,18 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from jianguan.projects import permissions as project_permissions
 from jianguan.projects.models import Project
 
-from . import alarm_search, alarms, limit_admin, live, overview
+from . import permissions
+from .actuators import commands as actuators
+from .alarms import handling, live
+from .alarms import search as alarm_search
+from .devices import services as device_services
 from .forms import AlarmFilterForm, LimitRuleForm, attach_errors
+from .limits import editing as limit_admin
 from .models import Alarm, Device
+from .readings import overview, trends
 
 # --- alarms ---------------------------------------------------------------------------------------------
 
@@ -37,7 +44,7 @@ def alarm_list(request):
     else:
         live_states = ""  # all
     page = Paginator(alarm_search.search(request.user, query), 30).get_page(request.GET.get("page"))
-    can_ack, can_resolve = live.powers(request.user)
+    can_ack, can_resolve = permissions.alarm_powers(request.user)
     params = query.as_params()
     districts = alarm_search.districts(request.user)
     return render(
@@ -52,7 +59,7 @@ def alarm_list(request):
             "query": urlencode(params),
             "can_ack": can_ack,
             "can_resolve": can_resolve,
-            "can_view_limits": limit_admin.may_view(request.user),
+            "can_view_limits": permissions.may_view_limits(request.user),
             # New alarms are added live at the top of the first page when the filter shows active ones (and
             # no other filter applies: the feed cannot tell whether a new alarm matches it).
             "live_prepend": page.number == 1
@@ -89,7 +96,7 @@ def monitor_overview(request):
             "kinds": [(k, Device.Kind(k).label) for k in overview.COLUMNS],
             "statuses": overview.STATUSES,
             "districts": districts if len(districts) > 1 else [],
-            "can_view_limits": limit_admin.may_view(request.user),
+            "can_view_limits": permissions.may_view_limits(request.user),
         },
     )
 
@@ -124,8 +131,6 @@ def alarm_export(request):
 @login_required
 def device_readings_export(request, device_id: int):
     """A monitor's or crane's readings of the last `days` (1–31, default 7) as a CSV file, one row per time."""
-    from . import trends
-
     device = _device_for(request.user, device_id)
     raw = request.GET.get("days", "7")
     days = min(max(int(raw), 1), trends.EXPORT_MAX_DAYS) if raw.isdigit() else 7
@@ -137,13 +142,13 @@ def device_readings_export(request, device_id: int):
 @login_required
 @require_POST
 def alarm_action(request, pk: int, action: str):
-    alarm = get_object_or_404(alarms.visible_alarms(request.user), pk=pk)
+    alarm = get_object_or_404(permissions.visible_alarms(request.user), pk=pk)
     comment = request.POST.get("comment", "")
     try:
         if action == "acknowledge":
-            alarms.acknowledge(request.user, alarm, comment)
+            handling.acknowledge(request.user, alarm, comment)
         elif action == "resolve":
-            alarms.resolve(request.user, alarm, comment)
+            handling.resolve(request.user, alarm, comment)
         messages.success(request, "告警已更新。")
     except (PermissionDenied, ValidationError) as exc:
         messages.error(request, "；".join(getattr(exc, "messages", [str(exc)])))
@@ -176,7 +181,7 @@ def _watch(user, project_id, cursor, csrf_token) -> live.AlarmWatch:
     project = None
     if project_id is not None:
         project = Project.objects.filter(pk=project_id).first()
-        if project is None or not live.can_read_project(user, project_id):
+        if project is None or not project_permissions.can_read(user, project):
             raise Http404("项目不存在或无权查看")
     return live.AlarmWatch(user, project=project, cursor=cursor, csrf_token=csrf_token)
 
@@ -185,7 +190,7 @@ def _watch(user, project_id, cursor, csrf_token) -> live.AlarmWatch:
 
 
 def _limits_viewer(request):
-    if not limit_admin.may_view(request.user):
+    if not permissions.may_view_limits(request.user):
         raise PermissionDenied("只有市住建局管理员和区县监管人员可以查看限值设置")
     return request.user
 
@@ -199,8 +204,8 @@ def limit_list(request):
         "sites/limits.html",
         {
             "overview": overview,
-            "can_create": limit_admin.may_create(user),
-            "own_district": limit_admin.own_district(user),
+            "can_create": permissions.may_create_limit(user),
+            "own_district": permissions.own_limit_district(user),
             "pickup_seconds": limit_admin.PICKUP_SECONDS,
             "can_view_limits": True,
         },
@@ -210,7 +215,7 @@ def limit_list(request):
 @login_required
 def limit_create(request):
     user = _limits_viewer(request)
-    if not limit_admin.may_create(user):
+    if not permissions.may_create_limit(user):
         raise PermissionDenied("您无权新增限值规则")
     copy_of = limit_admin.copy_source(user, request.GET["from"]) if request.GET.get("from", "").isdigit() else None
     form = LimitRuleForm(request.POST or None, initial=limit_admin.initial_for(copy_of))
@@ -222,7 +227,7 @@ def limit_create(request):
         else:
             messages.success(request, limit_admin.saved_message(rule))
             return redirect(f"{_list_url(rule)}#rule-{rule.pk}")
-    scope = limit_admin.scope_label(limit_admin.own_district(user))
+    scope = limit_admin.scope_label(permissions.own_limit_district(user))
     return render(
         request,
         "sites/limit_form.html",
@@ -238,8 +243,8 @@ def limit_create(request):
 @login_required
 def limit_edit(request, pk: int):
     user = _limits_viewer(request)
-    rule = get_object_or_404(limit_admin.readable_rules(user), pk=pk)
-    if not limit_admin.may_edit(user, rule):
+    rule = get_object_or_404(permissions.visible_limit_rules(user), pk=pk)
+    if not permissions.may_edit_limit(user, rule):
         raise PermissionDenied("您无权修改该限值规则")
     form = LimitRuleForm(request.POST or None, initial=limit_admin.initial_for(rule))
     if request.method == "POST" and form.is_valid():
@@ -266,7 +271,7 @@ def limit_edit(request, pk: int):
 @require_POST
 def limit_toggle(request, pk: int, action: str):
     user = _limits_viewer(request)
-    rule = get_object_or_404(limit_admin.readable_rules(user), pk=pk)
+    rule = get_object_or_404(permissions.visible_limit_rules(user), pk=pk)
     if action not in ("activate", "deactivate"):
         raise Http404
     try:
@@ -287,8 +292,6 @@ def _list_url(rule) -> str:
 
 
 def _project_for(user, project_id: int) -> Project:
-    from jianguan.projects import permissions as project_permissions
-
     project = get_object_or_404(project_permissions.visible_projects(user), pk=project_id)
     return project
 
@@ -296,16 +299,15 @@ def _project_for(user, project_id: int) -> Project:
 @login_required
 def device_create(request, project_id: int):
     """The general contractor or the district bureau registers a device of the project."""
-    from . import services
     from .forms import DeviceForm
 
     project = _project_for(request.user, project_id)
-    if not services.may_manage_devices(request.user, project):
-        raise PermissionDenied("只有项目所在区县监管部门或施工总承包单位可以登记设备")
+    if not permissions.may_manage_devices(request.user, project):
+        raise PermissionDenied(device_services.MANAGE_REFUSED)
     form = DeviceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            device = services.register_device(request.user, project, form.device_data())
+            device = device_services.register_device(request.user, project, form.device_data())
         except ValidationError as exc:
             attach_errors(form, exc)
         else:
@@ -325,10 +327,9 @@ def _device_for(user, device_id: int) -> Device:
 
 
 def _managed_device(user, device_id: int) -> Device:
-    from . import services
-
     device = _device_for(user, device_id)
-    services.check_may_manage(user, device)
+    if not permissions.may_manage_device(user, device):
+        raise PermissionDenied(device_services.MANAGE_REFUSED)
     return device
 
 
@@ -339,14 +340,13 @@ def _back_to_site(device: Device):
 @login_required
 def device_edit(request, device_id: int):
     """A device's details after registration, and taking it out of service or back."""
-    from . import services
     from .forms import DeviceEditForm
 
     device = _managed_device(request.user, device_id)
     form = DeviceEditForm(request.POST or None, device=device)
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_device(request.user, device, form.cleaned_data)
+            device_services.update_device(request.user, device, form.cleaned_data)
         except ValidationError as exc:
             attach_errors(form, exc)
         else:
@@ -359,18 +359,17 @@ def device_edit(request, device_id: int):
 @require_POST
 def device_service(request, device_id: int, action: str):
     """停用 / 恢复启用 a device, or issue a new HTTP token (shown once)."""
-    from . import services
 
     device = _managed_device(request.user, device_id)
     if action == "token":
-        device.issued_token = services.reissue_token(request.user, device)
+        device.issued_token = device_services.reissue_token(request.user, device)
         return render(
             request, "sites/device_token.html", {"project": device.project, "device": device, "reissued": True}
         )
     if action not in ("retire", "restore"):
         raise Http404("未知操作")
     try:
-        services.set_retired(request.user, device, action == "retire", request.POST.get("reason", ""))
+        device_services.set_retired(request.user, device, action == "retire", request.POST.get("reason", ""))
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
         return redirect("sites:device_edit", device_id=device.pk)
@@ -382,8 +381,6 @@ def device_service(request, device_id: int, action: str):
 @require_POST
 def actuator_command(request, device_id: int):
     """A regulator switches a sprinkler / fog cannon on or off (the device acknowledges over MQTT)."""
-    from . import actuators
-
     device = _device_for(request.user, device_id)
     action = request.POST.get("action", "")
     if action not in ("on", "off"):

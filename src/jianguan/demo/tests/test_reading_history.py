@@ -4,8 +4,8 @@ import datetime as dt
 
 from jianguan.demo.seed import HISTORY_PARAMETERS, seed_reading_history
 from jianguan.projects.models import State
-from jianguan.sites import trends
 from jianguan.sites.models import Device, Reading
+from jianguan.sites.readings import trends
 from jianguan.testing import factories as f
 
 NOW = dt.datetime(2026, 11, 20, 4, 0, tzinfo=dt.UTC)  # noon in Linyi

@@ -11,7 +11,10 @@ from django.core import mail
 from jianguan.accounts.models import Department, User
 from jianguan.notify.models import Delivery, Notification
 from jianguan.projects.models import KeyPerson, State
-from jianguan.sites import alarms, services
+from jianguan.sites.alarms import notices, rules
+from jianguan.sites.devices import identity
+from jianguan.sites.devices import services as device_services
+from jianguan.sites.ingest import store
 from jianguan.sites.protocols import hj212
 from jianguan.testing import factories as f
 
@@ -44,9 +47,9 @@ def site(db):
     chief = KeyPerson.objects.get(project=project, role="chief_supervisor").person
     supervisor = f.UserFactory(role=User.Role.ENTERPRISE_USER, enterprise=chief.employer, person=chief)
     bystander = f.UserFactory(role=User.Role.ENTERPRISE_USER, enterprise=f.EnterpriseFactory())
-    alarms.invalidate_rules()
-    services.invalidate_cache()
-    device = services.register_device(
+    rules.invalidate_rules()
+    identity.invalidate_cache()
+    device = device_services.register_device(
         regulator,
         project,
         {"name": "东门监测", "kind": "dust_noise", "protocol": "hj212", "mn": "DUSTPM1", "password": "123456"},
@@ -60,11 +63,11 @@ def site(db):
 
 def test_recipients_are_the_regulators_and_the_key_people(site):
     project, _, u = site
-    found = alarms.recipients(project)
+    found = notices.recipients(project)
     assert set(found) == {u["regulator"], u["manager"], u["officer"]}
     assert len(found) == len(set(found))  # the manager is also a general-contractor user: once
     User.objects.filter(pk=u["officer"].pk).update(is_active=False)
-    assert u["officer"] not in alarms.recipients(project)
+    assert u["officer"] not in notices.recipients(project)
 
 
 def test_pm25_alarm_reaches_the_district_bureau_and_the_project_manager(
@@ -75,7 +78,7 @@ def test_pm25_alarm_reaches_the_district_bureau_and_the_project_manager(
     f.WebhookEndpointFactory(jurisdiction=project.jurisdiction, url=robot.url(), secret="SECdistrict")
     with django_capture_on_commit_callbacks(execute=True):
         for minute, value in enumerate([90, 95, 100]):  # sustained over 75 μg/m³ → raised
-            services.store_packet(pm25_packet(device.mn, minute, value))
+            store.store_packet(pm25_packet(device.mn, minute, value))
 
     raised = Notification.objects.filter(topic="alarm.raise")
     assert {n.recipient for n in raised} == {u["regulator"], u["manager"], u["officer"]}

@@ -15,7 +15,7 @@ from django.test import Client
 from django.utils import timezone
 
 from jianguan.accounts.models import User
-from jianguan.notify import services, tasks
+from jianguan.notify import outbox, services, tasks
 from jianguan.notify.models import Delivery, Message, Notification, WebhookEndpoint
 from jianguan.notify.services import notify
 from jianguan.testing import factories as f
@@ -165,27 +165,27 @@ def test_a_failing_robot_is_retried_with_backoff_until_it_answers(project, start
     row = Delivery.objects.get()
     t0 = timezone.now()
 
-    assert services.deliver_due(now=t0)["failed"] == 1
+    assert outbox.deliver_due(now=t0)["failed"] == 1
     row.refresh_from_db()
     assert row.status == "failed" and row.attempts == 1 and row.next_attempt_at == t0 + dt.timedelta(seconds=60)
     assert {"500": "HTTP 500", "errcode": "310000", "refused": "连接失败"}[failure] in row.last_error
     assert "T0K" not in row.last_error  # the token never lands in the log
 
-    assert services.deliver_due(now=t0 + dt.timedelta(seconds=30)) == {
+    assert outbox.deliver_due(now=t0 + dt.timedelta(seconds=30)) == {
         "sent": 0,
         "failed": 0,
         "gave_up": 0,
         "deferred": 0,
     }  # not yet due
     t1 = t0 + dt.timedelta(seconds=61)
-    assert services.deliver_due(now=t1)["failed"] == 1
+    assert outbox.deliver_due(now=t1)["failed"] == 1
     row.refresh_from_db()
     assert row.attempts == 2 and row.next_attempt_at == t1 + dt.timedelta(seconds=120)  # doubled
 
     if robot is None:
         robot = start_robot(port)  # the robot comes back on its address
     robot.mode = "ok"
-    assert services.deliver_due(now=t1 + dt.timedelta(seconds=121))["sent"] == 1
+    assert outbox.deliver_due(now=t1 + dt.timedelta(seconds=121))["sent"] == 1
     row.refresh_from_db()
     assert row.status == "sent" and row.attempts == 3 and row.last_error == ""
     assert robot.requests[-1]["json"]["msgtype"] == "markdown"
@@ -198,28 +198,28 @@ def test_gives_up_after_the_last_attempt_and_can_be_requeued(settings, project, 
     say([], project)
     now = timezone.now()
     for _ in range(5):
-        services.deliver_due(now=now)
+        outbox.deliver_due(now=now)
         now += dt.timedelta(hours=2)
     row = Delivery.objects.get()
     assert row.status == "gave_up" and row.attempts == 3 and row.next_attempt_at is None
     assert len(robot.requests) == 3
 
     robot.mode = "ok"
-    assert services.requeue(Delivery.objects.all()) == 1
-    assert services.deliver_due()["sent"] == 1
+    assert outbox.requeue(Delivery.objects.all()) == 1
+    assert outbox.deliver_due()["sent"] == 1
     row.refresh_from_db()
     assert row.status == "sent" and row.attempts == 1
 
 
 def test_backoff_is_capped():
-    assert [services.backoff(n).total_seconds() for n in (1, 2, 3, 7, 8, 20)] == [60, 120, 240, 3600, 3600, 3600]
+    assert [outbox.backoff(n).total_seconds() for n in (1, 2, 3, 7, 8, 20)] == [60, 120, 240, 3600, 3600, 3600]
 
 
 def test_a_robot_that_is_down_is_tried_once_per_run(project):
     f.WebhookEndpointFactory(jurisdiction=project.jurisdiction, url=f"http://127.0.0.1:{free_port()}/robot/send")
     say([], project)
     say([], project)
-    assert services.deliver_due() == {"sent": 0, "failed": 1, "gave_up": 0, "deferred": 1}
+    assert outbox.deliver_due() == {"sent": 0, "failed": 1, "gave_up": 0, "deferred": 1}
     first, second = Delivery.objects.order_by("pk")
     assert (first.attempts, second.attempts) == (1, 0)  # the second waited without using up an attempt
     assert second.status == "pending" and second.next_attempt_at == first.next_attempt_at
@@ -231,7 +231,7 @@ def test_a_deleted_or_disabled_robot_is_given_up_at_once(project, robot):
     say([], project)
     gone.delete()
     WebhookEndpoint.objects.filter(pk=off.pk).update(active=False)
-    assert services.deliver_due()["gave_up"] == 2
+    assert outbox.deliver_due()["gave_up"] == 2
     assert set(Delivery.objects.values_list("last_error", flat=True)) == {"群机器人已删除", "群机器人已停用"}
     assert robot.requests == []
 
@@ -246,8 +246,8 @@ def test_the_periodic_job_sends_what_is_due(people):
 def test_a_row_claimed_by_another_worker_is_left_alone(people):
     say(people)
     row = Delivery.objects.get()
-    assert services._claim(row, timezone.now())
-    assert services.deliver_due() == {"sent": 0, "failed": 0, "gave_up": 0, "deferred": 0}
+    assert outbox._claim(row, timezone.now())
+    assert outbox.deliver_due() == {"sent": 0, "failed": 0, "gave_up": 0, "deferred": 0}
     assert mail.outbox == []
 
 
@@ -274,7 +274,7 @@ def test_admin_lists_deliveries_and_masks_robot_secrets(admin_client_, project, 
     )
     robot.mode = "500"
     say([], project)
-    services.deliver_due()
+    outbox.deliver_due()
     page = admin_client_.get("/admin/notify/delivery/?status__exact=failed").content.decode()
     assert endpoint.name in page and "HTTP 500" in page
     listing = admin_client_.get("/admin/notify/webhookendpoint/").content.decode()
@@ -350,15 +350,15 @@ def test_finished_rows_are_purged_after_the_retention_the_rest_stays(project, pe
     assert "将删除：投递记录 3 条，外发消息 2 条" in capsys.readouterr().out
     assert Delivery.objects.count() == 6  # a rehearsal deletes nothing
 
-    assert services.purge_outbox() == {"deliveries": 3, "messages": 2}
+    assert outbox.purge_outbox() == {"deliveries": 3, "messages": 2}
     assert not Message.objects.filter(pk__in=[gone.pk, empty.pk]).exists()
     assert sorted(Delivery.objects.values_list("message_id", "status")) == sorted(
         [(half.pk, F), (late.pk, S), (late.pk, P)]
     )
     assert Notification.objects.count() == notes  # the inbox keeps its history
-    assert services.purge_outbox() == {"deliveries": 0, "messages": 0}
+    assert outbox.purge_outbox() == {"deliveries": 0, "messages": 0}
 
     settings.NOTIFY_OUTBOX_RETENTION_DAYS = 0  # keep forever
     Delivery.objects.update(status=S, sent_at=old)
-    assert services.purge_outbox() == {"deliveries": 0, "messages": 0}
+    assert outbox.purge_outbox() == {"deliveries": 0, "messages": 0}
     assert tasks.purge_outbox.call_local() is None and Delivery.objects.count() == 3

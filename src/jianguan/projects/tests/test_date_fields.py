@@ -5,7 +5,7 @@ import datetime as dt
 from django.test import Client
 
 from jianguan.projects.models import State
-from jianguan.sites import services
+from jianguan.sites.devices import services as device_services
 from jianguan.testing import factories as f
 
 
@@ -13,7 +13,7 @@ def test_project_and_device_edit_forms_show_their_dates(lanshan_regulator):
     project = f.staffed_project(state=State.UNDER_CONSTRUCTION)
     project.planned_start = dt.date(2026, 3, 1)
     project.save()
-    device = services.register_device(
+    device = device_services.register_device(
         lanshan_regulator,
         project,
         {"name": "东门监测", "kind": "dust_noise", "protocol": "hj212", "mn": "DATE0001", "password": "pw",

@@ -1,8 +1,8 @@
-"""Default limits from ../shared/domain (see jianguan.sites.limits)."""
+"""Default limits from ../shared/domain (see jianguan.sites.limits.defaults)."""
 
 from django.db import migrations
 
-from jianguan.sites.limits import ensure_defaults
+from jianguan.sites.limits.defaults import ensure_defaults
 
 
 def create(apps, schema_editor):

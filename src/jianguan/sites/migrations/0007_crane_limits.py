@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from jianguan.sites.limits import ensure_defaults
+from jianguan.sites.limits.defaults import ensure_defaults
 
 
 def create(apps, schema_editor):

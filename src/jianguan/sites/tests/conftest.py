@@ -8,11 +8,13 @@ def default_limits(request):
     if not {"db", "transactional_db"} & names:
         return
     request.getfixturevalue("transactional_db" if "transactional_db" in names else "db")
-    from jianguan.sites import services
-    from jianguan.sites.alarms import invalidate_rules
-    from jianguan.sites.limits import ensure_defaults
+    from jianguan.sites.alarms.rules import invalidate_rules
+    from jianguan.sites.devices import identity
+    from jianguan.sites.ingest import store
+    from jianguan.sites.limits.defaults import ensure_defaults
     from jianguan.sites.models import LimitRule
 
     invalidate_rules()  # a flush removes rules without signals: the process cache must not outlive them
-    services.invalidate_cache()  # nor the device identities and last-seen marks of the previous test
+    identity.invalidate_cache()  # nor the device identities of the previous test
+    store.forget_last_seen()  # nor its last-seen marks
     ensure_defaults(LimitRule)

@@ -12,7 +12,10 @@ import pytest
 
 from jianguan.notify.models import Notification
 from jianguan.projects.models import State
-from jianguan.sites import actuators, services
+from jianguan.sites.actuators import commands
+from jianguan.sites.devices import identity
+from jianguan.sites.devices import services as device_services
+from jianguan.sites.ingest import store
 from jianguan.sites.models import ActuatorCommand, Alarm
 from jianguan.sites.protocols import hj212
 from jianguan.testing import factories as f
@@ -44,15 +47,15 @@ class FakePublisher:
 @pytest.fixture
 def site(db, lanshan_regulator, monkeypatch):
     FakePublisher.sent, FakePublisher.up = [], True
-    monkeypatch.setattr(actuators, "publisher", FakePublisher)
+    monkeypatch.setattr(commands, "publisher", FakePublisher)
     project = f.staffed_project(state=State.UNDER_CONSTRUCTION)
-    services.invalidate_cache()
-    monitor = services.register_device(
+    identity.invalidate_cache()
+    monitor = device_services.register_device(
         lanshan_regulator,
         project,
         {"name": "监测", "kind": "dust_noise", "protocol": "hj212", "mn": "M1", "password": "pw"},
     )
-    cannon = services.register_device(
+    cannon = device_services.register_device(
         lanshan_regulator,
         project,
         {"name": "1号雾炮", "kind": "actuator", "protocol": "mqtt", "mqtt_client_id": "fog-01"},
@@ -63,7 +66,7 @@ def site(db, lanshan_regulator, monkeypatch):
 def raise_alarm(monitor, capture):
     with capture(execute=True):
         for minute, value in enumerate([90, 95, 100]):
-            services.store_packet(pm25_packet(monitor.mn, minute, value))
+            store.store_packet(pm25_packet(monitor.mn, minute, value))
     return Alarm.objects.get()
 
 
@@ -78,10 +81,10 @@ def test_dust_alarm_switches_the_fog_cannon_on_and_the_ack_closes_the_loop(site,
         "action": "on",
         "duration_s": 600,
     }
-    actuators.acknowledge("fog-02", {"id": command.command_id, "ok": True})  # someone else's ack: ignored
+    commands.acknowledge("fog-02", {"id": command.command_id, "ok": True})  # someone else's ack: ignored
     command.refresh_from_db()
     assert command.state == "sent"
-    actuators.acknowledge("fog-01", {"id": command.command_id, "ok": True, "message": "雾炮已开启"})
+    commands.acknowledge("fog-01", {"id": command.command_id, "ok": True, "message": "雾炮已开启"})
     command.refresh_from_db()
     assert command.state == "acked" and command.result == "雾炮已开启"
 
@@ -94,14 +97,14 @@ def test_retry_then_fail_and_notify(site, django_capture_on_commit_callbacks):
     assert command.state == "pending" and "不可用" in command.result
     FakePublisher.up = True
     later = command.created_at + dt.timedelta(minutes=2)
-    assert actuators.retry_overdue(later) == {"resent": 1, "failed": 0}
+    assert commands.retry_overdue(later) == {"resent": 1, "failed": 0}
     command.refresh_from_db()
     assert command.state == "sent" and command.attempts == 2
-    assert actuators.retry_overdue(command.sent_at + dt.timedelta(seconds=30)) == {"resent": 0, "failed": 0}
-    actuators.retry_overdue(command.sent_at + dt.timedelta(minutes=2))
+    assert commands.retry_overdue(command.sent_at + dt.timedelta(seconds=30)) == {"resent": 0, "failed": 0}
+    commands.retry_overdue(command.sent_at + dt.timedelta(minutes=2))
     command.refresh_from_db()
     assert command.attempts == 3
-    assert actuators.retry_overdue(command.sent_at + dt.timedelta(minutes=2)) == {"resent": 0, "failed": 1}
+    assert commands.retry_overdue(command.sent_at + dt.timedelta(minutes=2)) == {"resent": 0, "failed": 1}
     command.refresh_from_db()
     assert command.state == "failed"
     assert Notification.objects.filter(topic="actuator.failed").exists()
@@ -109,7 +112,7 @@ def test_retry_then_fail_and_notify(site, django_capture_on_commit_callbacks):
 
 def test_noise_alarm_does_not_spray(site):
     alarm = Alarm(parameter="LA", project=site[0].project)
-    assert actuators.on_alarm_raised(alarm) == []
+    assert commands.on_alarm_raised(alarm) == []
 
 
 def test_manual_command_needs_a_regulator(site):
@@ -117,8 +120,8 @@ def test_manual_command_needs_a_regulator(site):
     gc = cannon.project.participants.get(role="general_contractor").enterprise
     builder = f.UserFactory(role="enterprise_user", enterprise=gc)
     with pytest.raises(Exception, match="监管部门"):
-        actuators.issue_manually(builder, cannon, "on")
-    assert actuators.issue_manually(regulator, cannon, "off").state == "sent"
+        commands.issue_manually(builder, cannon, "on")
+    assert commands.issue_manually(regulator, cannon, "off").state == "sent"
 
 
 @pytest.mark.services
@@ -128,20 +131,20 @@ def test_manual_command_needs_a_regulator(site):
 def test_loop_over_the_real_broker(transactional_db, lanshan_regulator, monkeypatch):
     import paho.mqtt.client as mqtt
 
-    from jianguan.sites.limits import ensure_defaults
+    from jianguan.sites.ingest.mqtt import MqttIngest
+    from jianguan.sites.limits.defaults import ensure_defaults
     from jianguan.sites.models import LimitRule
-    from jianguan.sites.mqtt_ingest import MqttIngest
 
     ensure_defaults(LimitRule)
     monkeypatch.setenv("MQTT_URL", "mqtt://127.0.0.1:1883")
     project = f.staffed_project(state=State.UNDER_CONSTRUCTION)
-    services.invalidate_cache()
-    monitor = services.register_device(
+    identity.invalidate_cache()
+    monitor = device_services.register_device(
         lanshan_regulator,
         project,
         {"name": "监测", "kind": "dust_noise", "protocol": "hj212", "mn": "M9", "password": "pw"},
     )
-    services.register_device(
+    device_services.register_device(
         lanshan_regulator,
         project,
         {"name": "雾炮", "kind": "actuator", "protocol": "mqtt", "mqtt_client_id": "fog-real"},
@@ -166,7 +169,7 @@ def test_loop_over_the_real_broker(transactional_db, lanshan_regulator, monkeypa
         assert ingest.wait_connected()
         time.sleep(0.5)
         for minute, value in enumerate([90, 95, 100]):
-            services.store_packet(pm25_packet(monitor.mn, minute, value))
+            store.store_packet(pm25_packet(monitor.mn, minute, value))
         deadline = time.time() + 10
         while time.time() < deadline and not ActuatorCommand.objects.filter(state="acked").exists():
             time.sleep(0.1)

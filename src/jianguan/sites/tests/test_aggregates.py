@@ -15,7 +15,7 @@ from django.utils import timezone
 from jianguan.accounts.models import ApiToken, User
 from jianguan.ledger.models import LedgerEntry
 from jianguan.projects.models import State
-from jianguan.sites import aggregates, tasks
+from jianguan.sites import tasks
 from jianguan.sites.models import (
     Alarm,
     Device,
@@ -25,6 +25,7 @@ from jianguan.sites.models import (
     ReadingDigest,
     ReadingPurge,
 )
+from jianguan.sites.readings import aggregates
 from jianguan.testing import factories as f
 
 BJ = dt.timezone(dt.timedelta(hours=8))

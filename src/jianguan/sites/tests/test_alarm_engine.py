@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jianguan.sites.alarm_engine import EventKind, Limit, RuleState, Severity, step
+from jianguan.sites.alarms.engine import EventKind, Limit, RuleState, Severity, step
 
 PM25 = Limit(warning=75, critical=150, sustain=3, clear_ratio=0.9, clear_count=2)
 

@@ -14,7 +14,7 @@ from django.test import Client
 from django.utils import timezone
 
 from jianguan.projects.models import State
-from jianguan.sites import alarm_search
+from jianguan.sites.alarms import search as alarm_search
 from jianguan.sites.models import Alarm, Device, LimitRule
 from jianguan.testing import factories as f
 

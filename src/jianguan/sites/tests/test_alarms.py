@@ -11,7 +11,9 @@ from django.test import Client
 from jianguan.accounts.models import ApiToken, Department, User
 from jianguan.notify.models import Notification
 from jianguan.projects.models import State
-from jianguan.sites import services
+from jianguan.sites.devices import identity
+from jianguan.sites.devices import services as device_services
+from jianguan.sites.ingest import store
 from jianguan.sites.models import Alarm, LimitRule, Reading
 from jianguan.sites.protocols import hj212
 from jianguan.testing import factories as f
@@ -37,8 +39,8 @@ def site(db):
     gc = project.participants.get(role="general_contractor").enterprise
     builder = f.UserFactory(role=User.Role.ENTERPRISE_USER, enterprise=gc)
     bystander = f.UserFactory(role=User.Role.ENTERPRISE_USER, enterprise=f.EnterpriseFactory())
-    services.invalidate_cache()
-    device = services.register_device(
+    identity.invalidate_cache()
+    device = device_services.register_device(
         regulator,
         project,
         {"name": "东门监测", "kind": "dust_noise", "protocol": "hj212", "mn": "DUST1", "password": "123456"},
@@ -59,8 +61,8 @@ def test_sustained_pm25_exceedance_raises_notifies_and_clears(site, django_captu
     for minute, value in enumerate(values):
         # Notifications go out once the readings are committed (a task), as in the gateway.
         with django_capture_on_commit_callbacks(execute=True):
-            services.store_packet(packet(device.mn, minute, value))
-            services.store_packet(packet(device.mn, minute, value))  # redelivery: no double counting
+            store.store_packet(packet(device.mn, minute, value))
+            store.store_packet(packet(device.mn, minute, value))  # redelivery: no double counting
     alarm = Alarm.objects.get()
     assert alarm.parameter == "a34004" and alarm.severity == "warning"
     assert alarm.raised_at == dt.datetime(2026, 11, 20, 2, 3, tzinfo=dt.UTC)
@@ -81,7 +83,7 @@ def test_sustained_pm25_exceedance_raises_notifies_and_clears(site, django_captu
 def test_non_normal_flags_do_not_count(site):
     device, *_ = site
     for minute in range(6):
-        services.store_packet(packet(device.mn, minute, 300, flag="M"))  # maintenance values are stored only
+        store.store_packet(packet(device.mn, minute, 300, flag="M"))  # maintenance values are stored only
     assert not Alarm.objects.exists()
     assert Reading.objects.filter(device=device, parameter="a34004", flag="M").count() == 6
 
@@ -92,7 +94,7 @@ def test_night_noise_limit_and_escalation(site):
     for minute, noise in enumerate([58, 59, 60, 75]):
         p = packet(device.mn, minute, 20, noise=noise)
         p.cp.data_time = T0 + night + dt.timedelta(minutes=minute)
-        services.store_packet(p)
+        store.store_packet(p)
     alarm = Alarm.objects.get(parameter="LA")
     assert alarm.rule.period == "night" and alarm.severity == "critical"
 
@@ -100,7 +102,7 @@ def test_night_noise_limit_and_escalation(site):
 def test_alarm_lifecycle_api(site):
     device, regulator, builder, bystander = site
     for minute, value in enumerate([90, 95, 100]):
-        services.store_packet(packet(device.mn, minute, value))
+        store.store_packet(packet(device.mn, minute, value))
     alarm = Alarm.objects.get()
 
     def client(user):
@@ -134,7 +136,7 @@ def test_alarm_pages_and_inbox(site, django_capture_on_commit_callbacks):
     device, _, builder, bystander = site
     with django_capture_on_commit_callbacks(execute=True):
         for minute, value in enumerate([90, 95, 100]):
-            services.store_packet(packet(device.mn, minute, value))
+            store.store_packet(packet(device.mn, minute, value))
     alarm = Alarm.objects.get()
     web = Client()
     web.force_login(builder)
@@ -162,9 +164,9 @@ def test_raise_and_clear_within_one_batch(site, django_capture_on_commit_callbac
 
     device, regulator, *_ = site
     values = [90, 95, 100, 130, 40, 30, 20]  # raise at the 3rd, peak 130, clear at the 7th
-    batch = [(device.pk, services.rows_from_packet(packet(device.mn, m, v))) for m, v in enumerate(values)]
+    batch = [(device.pk, store.rows_from_packet(packet(device.mn, m, v))) for m, v in enumerate(values)]
     with django_capture_on_commit_callbacks(execute=True):
-        services.store_batch(batch)
+        store.store_batch(batch)
     alarm = Alarm.objects.get()
     assert alarm.state == Alarm.State.CLEARED and alarm.peak_value == 130 and alarm.first_value == 100
     assert alarm.raised_at == dt.datetime(2026, 11, 20, 2, 2, tzinfo=dt.UTC)

@@ -16,9 +16,11 @@ from django.test import Client
 from jianguan.accounts.models import ApiToken
 from jianguan.notify.models import Notification
 from jianguan.projects.models import State
-from jianguan.sites import cranes, gates, services
+from jianguan.sites.devices import services as device_services
+from jianguan.sites.ingest import store
 from jianguan.sites.models import Alarm, CraneOperatorCheck, Reading
 from jianguan.sites.protocols import telemetry
+from jianguan.sites.workforce import cranes, gates, roster
 from jianguan.testing import factories as f
 
 NOW = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.UTC)
@@ -63,13 +65,13 @@ def test_load_pct_derived_from_the_rated_load():
 
 @pytest.fixture
 def site(db, lanshan_regulator, tmp_path):
-    from jianguan.sites.mqtt_ingest import MqttIngest
+    from jianguan.sites.ingest.mqtt import MqttIngest
 
     project = f.staffed_project(state=State.UNDER_CONSTRUCTION)
     gc = project.participants.get(role="general_contractor").enterprise
     reg = lanshan_regulator
-    gate = services.register_device(reg, project, {"name": "东门闸机", "kind": "gate", "protocol": "http"})
-    crane = services.register_device(
+    gate = device_services.register_device(reg, project, {"name": "东门闸机", "kind": "gate", "protocol": "http"})
+    crane = device_services.register_device(
         reg, project, {"name": "1号塔吊", "kind": "crane", "protocol": "mqtt", "mqtt_client_id": "crane-01"}
     )
     ingest = MqttIngest("mqtt://127.0.0.1:1", worker="t", spool_path=tmp_path / "spool.jsonl")
@@ -77,7 +79,7 @@ def site(db, lanshan_regulator, tmp_path):
 
 
 def on_roster(reg, project, person, employer):
-    services.register_worker(
+    roster.register_worker(
         reg, project, person_id=person.pk, employer_id=employer.pk, trade="塔式起重机司机",
         required_operation="塔式起重机司机",
     )  # fmt: skip
@@ -133,7 +135,7 @@ def test_expired_certificate_raises_the_alarm(site):
     assert Alarm.objects.get(device=crane).rule.parameter == "op_unqualified"
     # A worker on the roster as 普工 with no crane certificate at all is caught too.
     labourer = f.make_person(gc, "孙某")
-    services.register_worker(reg, project, person_id=labourer.pk, employer_id=gc.pk, trade="普工")
+    roster.register_worker(reg, project, person_id=labourer.pk, employer_id=gc.pk, trade="普工")
     gates.record_entry(gate, labourer.reveal_id_number(), "in", GATE_TS)
     ingest.handle(message(1, labourer.reveal_id_number()))
     assert latest(crane).reasons == ["certificate_missing"]
@@ -146,7 +148,7 @@ def test_qualified_operator_without_a_gate_entry_today_raises_the_alarm(site):
     gates.record_entry(gate, person.reveal_id_number(), "in", GATE_TS - dt.timedelta(days=1))  # yesterday
     gates.record_entry(gate, person.reveal_id_number(), "out", GATE_TS)  # leaving is no entry
     other = f.staffed_project(state=State.UNDER_CONSTRUCTION)
-    other_gate = services.register_device(reg, other, {"name": "别家闸机", "kind": "gate", "protocol": "http"})
+    other_gate = device_services.register_device(reg, other, {"name": "别家闸机", "kind": "gate", "protocol": "http"})
     gates.record_entry(other_gate, person.reveal_id_number(), "in", GATE_TS)  # another project's gate
     ingest.handle(message(0, person.reveal_id_number()))
     assert latest(crane).reasons == ["no_gate_entry"] and latest(crane).messages == ["当日未经本项目闸机进场"]
@@ -209,7 +211,7 @@ def test_older_message_does_not_replace_the_latest_check(site):
 
 def test_http_crane_and_the_project_api(site):
     project, gc, _gate, _crane, reg, _ingest = site
-    crane = services.register_device(reg, project, {"name": "2号塔吊", "kind": "crane", "protocol": "http"})
+    crane = device_services.register_device(reg, project, {"name": "2号塔吊", "kind": "crane", "protocol": "http"})
     stranger = f.make_person(gc, "周某")
     number = stranger.reveal_id_number()
     body = json.dumps({"ts": "2026-11-20T10:00:00+08:00", "values": {"moment_pct": 50}, "operator": number})
@@ -232,9 +234,9 @@ def test_http_crane_and_the_project_api(site):
 
 def test_operator_is_ignored_on_other_devices(site):
     project, _gc, _gate, _crane, reg, _ = site
-    sensor = services.register_device(reg, project, {"name": "温度", "kind": "sensor", "protocol": "http"})
+    sensor = device_services.register_device(reg, project, {"name": "温度", "kind": "sensor", "protocol": "http"})
     data = telemetry.parse_payload(json.dumps({"values": {"temp_c": 3}, "operator": f.next_id_number()}), NOW)
-    assert services.store_telemetry(sensor.pk, data) == 1
+    assert store.store_telemetry(sensor.pk, data) == 1
     assert not CraneOperatorCheck.objects.exists() and not Reading.objects.filter(parameter="op_unqualified")
 
 
@@ -245,15 +247,15 @@ def test_spool_keeps_no_raw_id_number(site, monkeypatch):
     def down(*args, **kwargs):
         raise OperationalError("connection refused")
 
-    real_store = services.store_telemetry
-    monkeypatch.setattr(services, "store_telemetry", down)
-    monkeypatch.setattr("jianguan.sites.mqtt_ingest.close_old_connections", lambda: None)
+    real_store = store.store_telemetry
+    monkeypatch.setattr(store, "store_telemetry", down)
+    monkeypatch.setattr("jianguan.sites.ingest.mqtt.close_old_connections", lambda: None)
     record = message(0, number)
     msg = type("M", (), {"topic": record["topic"], "payload": record["payload"].encode()})()
     ingest._on_message(None, None, msg)
     spooled = ingest.spool.path.read_text(encoding="utf-8")
     assert len(ingest.spool) == 1 and number not in spooled and number[-4:] in spooled
-    monkeypatch.setattr(services, "store_telemetry", real_store)
+    monkeypatch.setattr(store, "store_telemetry", real_store)
     assert ingest.replay_spool() == 1
     assert latest(crane).reasons == ["unknown_person"]
     assert Alarm.objects.get(device=crane).rule.parameter == "op_unqualified"
@@ -269,7 +271,7 @@ def test_overload_alarms_at_once(site):
 
 
 def test_crane_defaults():
-    from jianguan.sites.limits import DEFAULTS, IMMEDIATE
+    from jianguan.sites.limits.defaults import DEFAULTS, IMMEDIATE
 
     rows = {row[1]: row for row in DEFAULTS}
     assert rows["op_unqualified"][0] == "塔机司机资格" and rows["op_unqualified"][5:7] == (0.5, None)

@@ -8,14 +8,18 @@ import datetime as dt
 import json
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.test import Client
 from django.utils import timezone
 
 from jianguan.accounts.models import User
 from jianguan.core.models import AuditEvent
 from jianguan.projects.models import State
-from jianguan.sites import actuators, overview, services
+from jianguan.sites.actuators import commands
+from jianguan.sites.devices import identity
+from jianguan.sites.devices import services as device_services
 from jianguan.sites.models import Device
+from jianguan.sites.readings import overview
 from jianguan.testing import factories as f
 
 TELEMETRY = json.dumps({"ts": "2026-11-20T10:00:00+08:00", "values": {"wind_ms": 5.0}})
@@ -23,7 +27,7 @@ TELEMETRY = json.dumps({"ts": "2026-11-20T10:00:00+08:00", "values": {"wind_ms":
 
 @pytest.fixture
 def project(db):
-    services.invalidate_cache()
+    identity.invalidate_cache()
     return f.staffed_project(state=State.UNDER_CONSTRUCTION)
 
 
@@ -40,7 +44,7 @@ def client_for(user) -> Client:
 
 
 def register(user, project, **data) -> Device:
-    return services.register_device(user, project, {"name": "东门监测", "kind": "dust_noise", **data})
+    return device_services.register_device(user, project, {"name": "东门监测", "kind": "dust_noise", **data})
 
 
 def test_details_and_password_change_on_the_page(project, contractor):
@@ -66,8 +70,8 @@ def test_details_and_password_change_on_the_page(project, contractor):
     assert done.status_code == 302 and done["Location"].endswith(f"/projects/{project.pk}/#site")
     monitor.refresh_from_db()
     assert (monitor.name, monitor.dialect, monitor.calibrated_on) == ("东门扬尘监测", "lenient", dt.date(2026, 11, 1))
-    assert services.authenticate("LIFE0001", "old-pw") is False  # this process's cache knew at once
-    assert services.authenticate("LIFE0001", "new-pw") is True
+    assert identity.authenticate("LIFE0001", "old-pw") is False  # this process's cache knew at once
+    assert identity.authenticate("LIFE0001", "new-pw") is True
     event = AuditEvent.objects.filter(object_id=str(monitor.pk), action="update").latest("at")
     assert event.changes["password"] == "（已更换）" and "new-pw" not in json.dumps(event.changes)
 
@@ -91,19 +95,19 @@ def test_a_retired_device_is_refused_everywhere_and_can_come_back(project, contr
     gate = register(contractor, project, name="东门闸机", kind="gate", protocol="http")
     fog = register(contractor, project, name="雾炮", kind="actuator", protocol="mqtt", mqtt_client_id="fog-9")
     web = client_for(contractor)
-    assert services.authenticate("LIFE0003", "pw") is True
+    assert identity.authenticate("LIFE0003", "pw") is True
 
     refused = web.post(f"/sites/devices/{monitor.pk}/retire/", {"reason": " "})
     assert refused.status_code == 302 and not Device.objects.get(pk=monitor.pk).retired  # a reason is needed
     for device in (monitor, crane, gate, fog):
         assert web.post(f"/sites/devices/{device.pk}/retire/", {"reason": "设备拆除"}).status_code == 302
-    assert services.authenticate("LIFE0003", "pw") is None  # answered as an unknown device
-    assert services.device_for_mqtt("crane-9") is None
+    assert identity.authenticate("LIFE0003", "pw") is None  # answered as an unknown device
+    assert identity.device_for_mqtt("crane-9") is None
     http = Client(HTTP_X_DEVICE_TOKEN=gate.issued_token)
     posted = http.post("/api/ingest/telemetry", TELEMETRY, content_type="application/json")
     assert posted.status_code == 401
-    with pytest.raises(actuators.PermissionDenied, match="已停用"):
-        actuators.issue_manually(f.UserFactory(role=User.Role.BUREAU_ADMIN), Device.objects.get(pk=fog.pk), "on")
+    with pytest.raises(PermissionDenied, match="已停用"):
+        commands.issue_manually(f.UserFactory(role=User.Role.BUREAU_ADMIN), Device.objects.get(pk=fog.pk), "on")
     page = web.get(f"/projects/{project.pk}/").content.decode()
     assert page.count('<span class="badge">已停用</span>') == 4
     assert overview.overview(contractor).total == 0  # not among the monitors
@@ -111,7 +115,7 @@ def test_a_retired_device_is_refused_everywhere_and_can_come_back(project, contr
     assert audit.changes == {"label": "停用", "reason": "设备拆除"}
 
     assert web.post(f"/sites/devices/{monitor.pk}/restore/").status_code == 302
-    assert services.authenticate("LIFE0003", "pw") is True
+    assert identity.authenticate("LIFE0003", "pw") is True
     assert web.post(f"/sites/devices/{monitor.pk}/nonsense/").status_code == 404
 
 
@@ -119,18 +123,18 @@ def test_a_gateway_sees_another_processs_changes_within_the_cache_lifetime(
     project, contractor, django_assert_num_queries
 ):
     register(contractor, project, protocol="hj212", mn="LIFE0004", password="pw")
-    assert services.warm_identity_cache() == 1
+    assert identity.warm_identity_cache() == 1
     # Another process (the web pages) retires the device: this one's cache does not hear of it ...
     Device.objects.filter(mn="LIFE0004").update(retired_at=timezone.now())
-    assert services.authenticate("NOSUCHMN", "pw") is None  # looked up once ...
+    assert identity.authenticate("NOSUCHMN", "pw") is None  # looked up once ...
     with django_assert_num_queries(0):  # ... and remembered: a flood of an unknown MN's frames costs nothing
-        assert services.authenticate("NOSUCHMN", "pw") is None
-        assert services.authenticate("LIFE0004", "pw") is True
+        assert identity.authenticate("NOSUCHMN", "pw") is None
+        assert identity.authenticate("LIFE0004", "pw") is True
     # ... until the cache is IDENTITY_TTL old, when one query reloads every identity.
-    services._identity_loaded_at -= services.IDENTITY_TTL + 1
-    assert services.cached_identity("LIFE0004") is None  # the event loop's fast path steps aside
+    identity._identity_loaded_at -= identity.IDENTITY_TTL + 1
+    assert identity.cached_identity("LIFE0004") is None  # the event loop's fast path steps aside
     with django_assert_num_queries(2):  # the reload, then the lookup of the MN it no longer holds
-        assert services.authenticate("LIFE0004", "pw") is None
+        assert identity.authenticate("LIFE0004", "pw") is None
 
 
 def test_token_reissue_and_the_api(project, contractor):
@@ -142,7 +146,7 @@ def test_token_reissue_and_the_api(project, contractor):
     old = Client(HTTP_X_DEVICE_TOKEN=gate.issued_token)
     assert old.post("/api/ingest/telemetry", TELEMETRY, content_type="application/json").status_code == 401
     by_api = web.post(f"/api/devices/{gate.pk}/token").json()["token"]
-    assert services.device_for_token(by_api) == gate and services.device_for_token(token) is None
+    assert identity.device_for_token(by_api) == gate and identity.device_for_token(token) is None
 
     monitor = register(contractor, project, protocol="hj212", mn="LIFE0005", password="pw")
     patched = web.patch(
@@ -151,7 +155,7 @@ def test_token_reissue_and_the_api(project, contractor):
         content_type="application/json",
     )
     assert patched.status_code == 200 and patched.json()["name"] == "西门监测"
-    assert services.authenticate("LIFE0005", "pw2") is True
+    assert identity.authenticate("LIFE0005", "pw2") is True
     assert web.post(f"/api/devices/{monitor.pk}/token").status_code == 422  # not an HTTP device
     retire = web.post(f"/api/devices/{monitor.pk}/retire", {"reason": "更换"}, content_type="application/json")
     assert retire.status_code == 200 and retire.json()["retired_at"] and not retire.json()["online"]

@@ -8,14 +8,16 @@ from django.test import Client
 
 from jianguan.accounts.models import User
 from jianguan.projects.models import State
-from jianguan.sites import actuators, services
+from jianguan.sites.actuators import commands
+from jianguan.sites.devices import identity
+from jianguan.sites.devices import services as device_services
 from jianguan.sites.models import ActuatorCommand, Device
 from jianguan.testing import factories as f
 
 
 @pytest.fixture
 def project(db):
-    services.invalidate_cache()
+    identity.invalidate_cache()
     return f.staffed_project(state=State.UNDER_CONSTRUCTION)
 
 
@@ -57,8 +59,8 @@ def test_contractor_registers_an_hj212_monitor(project):
     )
     assert done.status_code == 302 and done["Location"].endswith(f"/projects/{project.pk}/#site")
     device = Device.objects.get(mn="LY371302PAGE0001")
-    assert device.project == project and device.password_hash == services.password_hash("s3cret")
-    assert services.authenticate("LY371302PAGE0001", "s3cret") is True
+    assert device.project == project and device.password_hash == identity.password_hash("s3cret")
+    assert identity.authenticate("LY371302PAGE0001", "s3cret") is True
     again = web.post(
         f"/sites/projects/{project.pk}/devices/new/",
         {"name": "重复", "kind": "dust_noise", "protocol": "hj212", "mn": "LY371302PAGE0001", "password": "x",
@@ -76,7 +78,7 @@ def test_http_device_token_is_shown_once(project):
     body = shown.content.decode()
     assert shown.status_code == 200 and "只显示这一次" in body
     token = body.split('id="device-token"', 1)[1].split(">", 1)[1].split("<", 1)[0]
-    assert token.startswith("jgd_") and services.device_for_token(token).name == "2号闸机"
+    assert token.startswith("jgd_") and identity.device_for_token(token).name == "2号闸机"
     assert token not in web.get(f"/projects/{project.pk}/").content.decode()
 
 
@@ -101,8 +103,8 @@ def test_regulator_switches_a_fog_cannon_from_the_project_page(project, lanshan_
             sent.append((topic, payload))
             return True
 
-    monkeypatch.setattr(actuators, "publisher", Publisher)
-    cannon = services.register_device(
+    monkeypatch.setattr(commands, "publisher", Publisher)
+    cannon = device_services.register_device(
         lanshan_regulator,
         project,
         {"name": "1号雾炮", "kind": "actuator", "protocol": "mqtt", "mqtt_client_id": "fog-9"},

@@ -11,8 +11,9 @@ from django.test import Client
 from jianguan.accounts.models import ApiToken, User
 from jianguan.projects.models import State
 from jianguan.registry.models import Certificate, Enterprise
-from jianguan.sites import gates, services
+from jianguan.sites.devices import services as device_services
 from jianguan.sites.models import GateEvent
+from jianguan.sites.workforce import gates, roster
 from jianguan.testing import factories as f
 
 TS = dt.datetime(2026, 11, 20, 0, 30, tzinfo=dt.UTC)  # 08:30 in Linyi
@@ -22,14 +23,14 @@ TS = dt.datetime(2026, 11, 20, 0, 30, tzinfo=dt.UTC)  # 08:30 in Linyi
 def site(db, lanshan_regulator):
     project = f.staffed_project(state=State.UNDER_CONSTRUCTION)
     gc = project.participants.get(role="general_contractor").enterprise
-    gate = services.register_device(
+    gate = device_services.register_device(
         lanshan_regulator, project, {"name": "东门闸机", "kind": "gate", "protocol": "http"}
     )
     return project, gc, gate, lanshan_regulator
 
 
 def register(user, project, person, employer, trade="普工", operation=""):
-    return services.register_worker(
+    return roster.register_worker(
         user, project, person_id=person.pk, employer_id=employer.pk, trade=trade, required_operation=operation
     )
 

@@ -10,8 +10,10 @@ from django.test import Client
 
 from jianguan.accounts.models import ApiToken, User
 from jianguan.projects.models import State
-from jianguan.sites import services
-from jianguan.sites.ingest import build_gateway
+from jianguan.sites.devices import identity
+from jianguan.sites.devices import services as device_services
+from jianguan.sites.ingest import store
+from jianguan.sites.ingest.hj212_gateway import build_gateway
 from jianguan.sites.models import Device, Reading
 from jianguan.sites.protocols import hj212
 from jianguan.sites.protocols.gateway import send_packets
@@ -30,8 +32,8 @@ def upload(mn: str, pw: str, when: dt.datetime, pm25: str, *, flag: int = 5, cn:
 @pytest.fixture
 def device(transactional_db, lanshan_regulator):
     project = f.staffed_project(state=State.UNDER_CONSTRUCTION)
-    services.invalidate_cache()
-    return services.register_device(
+    identity.invalidate_cache()
+    return device_services.register_device(
         lanshan_regulator,
         project,
         {
@@ -91,13 +93,13 @@ def test_a_running_gateway_takes_in_a_retirement_and_a_new_password_from_elsewhe
     when = dt.datetime(2026, 11, 20, 12, 0, 0)
     send = lambda frames: asyncio.run(send_packets("127.0.0.1", gateway.port, frames, expect=len(frames)))  # noqa: E731
     assert hj212.decode(send([upload(device.mn, "123456", when, "30")])[0]).cn == "9014"
-    Device.objects.filter(pk=device.pk).update(password_hash=services.password_hash("654321"))
-    services._identity_loaded_at -= services.IDENTITY_TTL + 1
+    Device.objects.filter(pk=device.pk).update(password_hash=identity.password_hash("654321"))
+    identity._identity_loaded_at -= identity.IDENTITY_TTL + 1
     later = when + dt.timedelta(minutes=1)
     answers = send([upload(device.mn, "123456", later, "31"), upload(device.mn, "654321", later, "32")])
     assert [hj212.decode(a).cn for a in answers] == ["9011", "9014"]
     Device.objects.filter(pk=device.pk).update(retired_at=dt.datetime(2026, 11, 20, 4, 0, tzinfo=dt.UTC))
-    services._identity_loaded_at -= services.IDENTITY_TTL + 1
+    identity._identity_loaded_at -= identity.IDENTITY_TTL + 1
     retired = when + dt.timedelta(minutes=2)
     assert hj212.decode(send([upload(device.mn, "654321", retired, "33")])[0]).cn == "9011"  # as an unknown device
     assert list(Reading.objects.filter(device=device, parameter="a34004").values_list("value", flat=True)) == [
@@ -146,7 +148,7 @@ def test_device_api_registration_and_readings(device, lanshan_regulator):
     _, okey = ApiToken.issue(outsider, "t")
     other = Client(HTTP_AUTHORIZATION=f"Bearer {okey}")
     assert other.post(f"/api/projects/{project.pk}/devices", body, content_type="application/json").status_code == 404
-    services.store_packet(hj212.decode(upload(device.mn, "123456", dt.datetime(2026, 11, 20, 12), "55")))
+    store.store_packet(hj212.decode(upload(device.mn, "123456", dt.datetime(2026, 11, 20, 12), "55")))
     listed = client.get(f"/api/devices/{device.pk}/readings?parameter=a34004").json()
     assert [i["value"] for i in listed["items"]] == [55.0]
     assert other.get(f"/api/devices/{device.pk}/readings").status_code == 404
@@ -160,7 +162,7 @@ def test_device_api_registration_and_readings(device, lanshan_regulator):
 def test_many_connections_are_stored_in_batches(device, lanshan_regulator):
     """Packets of several devices arriving together share transactions; each is answered after storage."""
     others = [
-        services.register_device(
+        device_services.register_device(
             lanshan_regulator,
             device.project,
             {"name": f"监测{i}", "kind": "dust_noise", "protocol": "hj212", "mn": f"LY371302DUST01{i:02d}",
@@ -198,16 +200,16 @@ def test_many_connections_are_stored_in_batches(device, lanshan_regulator):
 
 def test_store_batch_is_idempotent_within_and_across_batches(device):
     when = dt.datetime(2026, 11, 20, 14, 0, tzinfo=dt.UTC)
-    first = services.rows_from_packet(hj212.decode(upload(device.mn, "123456", when, "20")))
-    same = services.rows_from_packet(hj212.decode(upload(device.mn, "123456", when, "20")))
+    first = store.rows_from_packet(hj212.decode(upload(device.mn, "123456", when, "20")))
+    same = store.rows_from_packet(hj212.decode(upload(device.mn, "123456", when, "20")))
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as queries:  # the debug cursor (DEBUG=1, as in the demo) too
-        assert services.store_batch([(device.pk, first), (device.pk, same)]) == [3, 0]
+        assert store.store_batch([(device.pk, first), (device.pk, same)]) == [3, 0]
     if connection.vendor == "sqlite":  # PostgreSQL's insert goes through psycopg's own cursor, unlogged
         assert any("ON CONFLICT DO NOTHING" in q["sql"] for q in queries.captured_queries)
-    assert services.store_batch([(device.pk, same)]) == [0]
+    assert store.store_batch([(device.pk, same)]) == [0]
     assert Reading.objects.filter(device=device).count() == 3
 
 
@@ -216,18 +218,18 @@ def test_database_outage_spools_hj212_and_replays_in_order(device, tmp_path):
     replayed before new packets, and no reading is lost or stored twice."""
     from django.db import OperationalError
 
-    from jianguan.sites.ingest import BatchWriter
+    from jianguan.sites.ingest.hj212_gateway import BatchWriter
 
     down = {"yes": True}
     order: list[int] = []
 
-    def store(batch):
+    def storing(batch):
         if down["yes"]:
             raise OperationalError("connection refused")
         order.extend(s.ts.minute for _, samples in batch for s in samples if s.parameter == "a34004")
-        return services.store_batch(batch)
+        return store.store_batch(batch)
 
-    writer = BatchWriter(store, spool_path=tmp_path / "hj212.jsonl")
+    writer = BatchWriter(storing, spool_path=tmp_path / "hj212.jsonl")
     writer.retry_after = 0
     gw = build_gateway("127.0.0.1", 0, writer=writer)
     stop = gw.run_in_thread()
@@ -259,19 +261,19 @@ def test_a_device_cannot_send_a_platform_derived_reading(device):
         f"QN={when:%Y%m%d%H%M%S}000;ST=22;CN=2011;PW=123456;MN={device.mn};Flag=5;"
         f"CP=&&DataTime={when:%Y%m%d%H%M%S};a34004-Rtd=30,a34004-Flag=N;op_unqualified-Rtd=0,op_unqualified-Flag=N&&"
     )
-    samples = services.rows_from_packet(hj212.decode(hj212.frame_segment(segment)))
+    samples = store.rows_from_packet(hj212.decode(hj212.frame_segment(segment)))
     assert [s.parameter for s in samples] == ["a34004"]
 
 
 def test_one_bad_packet_does_not_fail_the_batch(device, tmp_path):
     """A packet that can never be stored (here: its device was deleted after its identity was cached) fails
     alone; the packets sharing its batch are stored and answered."""
-    from jianguan.sites.ingest import BatchWriter
+    from jianguan.sites.ingest.hj212_gateway import BatchWriter
 
     writer = BatchWriter(spool_path=tmp_path / "hj212.jsonl")
     when = dt.datetime(2026, 11, 20, 17, 0)
-    good = services.rows_from_packet(hj212.decode(upload(device.mn, "123456", when, "33")))
-    ghost = services.rows_from_packet(hj212.decode(upload("GHOST", "123456", when, "33")))
+    good = store.rows_from_packet(hj212.decode(upload(device.mn, "123456", when, "33")))
+    ghost = store.rows_from_packet(hj212.decode(upload("GHOST", "123456", when, "33")))
     failures = writer._store_or_spool([(device.pk, good), (device.pk + 10_000, ghost)])
     assert failures[0] is None and failures[1] is not None
     assert list(Reading.objects.filter(device=device, parameter="a34004").values_list("value", flat=True)) == [33.0]

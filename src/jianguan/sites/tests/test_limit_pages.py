@@ -12,7 +12,8 @@ from django.test import Client
 from jianguan.accounts.models import User
 from jianguan.core.models import AuditEvent
 from jianguan.projects.models import State
-from jianguan.sites import alarm_engine, alarms, limit_admin
+from jianguan.sites.alarms import engine, rules
+from jianguan.sites.limits import editing as limit_admin
 from jianguan.sites.models import Device, LimitRule
 from jianguan.testing import factories as f
 
@@ -91,7 +92,7 @@ def test_district_copies_the_city_default_into_an_override_that_the_alarm_rules_
     lanshan_regulator, lanshan, dust_device
 ):
     pm25 = city_rule("a34004")
-    assert alarms.rules_for(dust_device, "a34004", NOON) == [pm25]
+    assert rules.rules_for(dust_device, "a34004", NOON) == [pm25]
     client = web(lanshan_regulator)
     form = client.get(f"/sites/limits/new/?from={pm25.pk}")
     assert form.status_code == 200
@@ -109,7 +110,7 @@ def test_district_copies_the_city_default_into_an_override_that_the_alarm_rules_
     assert event.action == "create" and event.actor == lanshan_regulator
     assert event.changes["jurisdiction"] == "兰山区" and event.changes["warning"] == 60
     # Saving cleared this process's rule cache: the district's own rule replaces the city default at once.
-    assert alarms.rules_for(dust_device, "a34004", NOON) == [rule]
+    assert rules.rules_for(dust_device, "a34004", NOON) == [rule]
     listing = client.get("/sites/limits/").content.decode()
     assert "本区不适用" in listing and "兰山区扬尘防治方案（2026）" in listing
 
@@ -201,7 +202,7 @@ def test_overlapping_active_rules_in_one_scope_are_refused(lanshan_regulator, la
 def test_deactivating_an_override_brings_the_city_default_back(lanshan_regulator, lanshan, dust_device):
     night = override(lanshan, parameter="LA", warning=50, unit="dB(A)", period="night")
     city_night = city_rule("LA", "night")
-    assert alarms.rules_for(dust_device, "LA", MIDNIGHT) == [night]
+    assert rules.rules_for(dust_device, "LA", MIDNIGHT) == [night]
     client = web(lanshan_regulator)
     html = client.get("/sites/limits/").content.decode()
     assert "本区不适用" in html  # the city's night noise rule is replaced in 兰山区
@@ -209,7 +210,7 @@ def test_deactivating_an_override_brings_the_city_default_back(lanshan_regulator
     assert done.status_code == 302
     night.refresh_from_db()
     assert not night.active
-    assert alarms.rules_for(dust_device, "LA", MIDNIGHT) == [city_night]
+    assert rules.rules_for(dust_device, "LA", MIDNIGHT) == [city_night]
     event = AuditEvent.objects.get(object_type="sites.limitrule", object_id=str(night.pk))
     assert event.changes == {"active": [True, False]}
     client.post(f"/sites/limits/{night.pk}/activate/")
@@ -247,7 +248,7 @@ def test_validation_agrees_with_the_engine(warning, critical, sustain, clear_rat
     data = dict(name="x", parameter="a34004", device_kind="", period="all", source="s")
     data.update(warning=warning, critical=critical, sustain=sustain, clear_ratio=clear_ratio, clear_count=clear_count)
     try:
-        alarm_engine.Limit(warning, critical, sustain, clear_ratio, clear_count)
+        engine.Limit(warning, critical, sustain, clear_ratio, clear_count)
         engine_ok = True
     except ValueError:
         engine_ok = False

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from jianguan.accounts.models import Department, User
 from jianguan.projects.models import State
-from jianguan.sites import live
+from jianguan.sites.alarms import handling, live
 from jianguan.sites.models import Alarm, Device, LimitRule
 from jianguan.testing import factories as f
 
@@ -163,11 +163,10 @@ def test_acknowledged_and_resolved_alarms_update_the_project_panel(site, monkeyp
     project, device, builder = site.project, site.device, site.builder
     alarm = raise_alarm(device)
     monkeypatch.setattr(live, "MAX_SECONDS", 1.0)
-    from jianguan.sites import alarms
 
     def change(n):
         if n == 1:
-            alarms.acknowledge(builder, Alarm.objects.get(pk=alarm.pk), "雾炮已开启")
+            handling.acknowledge(builder, Alarm.objects.get(pk=alarm.pk), "雾炮已开启")
 
     _, chunks = listen(builder, f"{STREAM}?project={project.pk}", during=change)
     [event] = events(chunks)

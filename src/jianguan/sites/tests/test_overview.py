@@ -11,8 +11,9 @@ from django.test import Client
 from django.utils import timezone
 
 from jianguan.projects.models import State
-from jianguan.sites import overview
+from jianguan.sites.alarms import rules
 from jianguan.sites.models import Alarm, Device, LimitRule, Reading
+from jianguan.sites.readings import overview
 from jianguan.testing import factories as f
 
 
@@ -55,9 +56,8 @@ def sites(lanshan, luozhuang, lanshan_regulator, bureau_admin):
 
 
 def test_latest_values_limits_and_order(sites, monkeypatch):
-    from jianguan.sites import alarms
 
-    monkeypatch.setattr(alarms, "period_of", lambda ts: LimitRule.Period.DAY)  # noise 60 < 70 by day
+    monkeypatch.setattr(rules, "period_of", lambda ts: LimitRule.Period.DAY)  # noise 60 < 70 by day
     data = overview.overview(sites.regulator)
     assert [r.device for r in data.rows] == [sites.dusty, sites.clean, sites.silent]  # over first; Luozhuang's not
     assert (data.total, data.online, data.offline, data.over, data.alarmed) == (3, 2, 1, 1, 1)
@@ -67,7 +67,7 @@ def test_latest_values_limits_and_order(sites, monkeypatch):
     assert clean.values["a34004"].value == 30.0  # the fault-flagged 999 is skipped
     assert not clean.values["LA"].over
     assert silent.values == {"a34004": None, "a34002": None, "LA": None}
-    monkeypatch.setattr(alarms, "period_of", lambda ts: LimitRule.Period.NIGHT)
+    monkeypatch.setattr(rules, "period_of", lambda ts: LimitRule.Period.NIGHT)
     assert overview.overview(sites.regulator, q="清洁").rows[0].values["LA"].over  # 60 > 55 at night
     assert [r.device for r in overview.overview(sites.regulator, status="offline").rows] == [sites.silent]
     assert [r.device for r in overview.overview(sites.regulator, status="alarm").rows] == [sites.dusty]

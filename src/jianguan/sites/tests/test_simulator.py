@@ -4,8 +4,10 @@ import socket
 import time
 
 from jianguan.projects.models import State
-from jianguan.sites import services, simulator
-from jianguan.sites.ingest import build_gateway
+from jianguan.sites.devices import identity
+from jianguan.sites.devices import services as device_services
+from jianguan.sites.ingest import simulator
+from jianguan.sites.ingest.hj212_gateway import build_gateway
 from jianguan.sites.models import Reading
 from jianguan.sites.protocols import hj212
 from jianguan.testing import factories as f
@@ -29,9 +31,9 @@ def test_dust_episodes_exceed_the_limit_sometimes():
 
 def test_simulated_devices_reach_the_database(transactional_db, lanshan_regulator):
     project = f.staffed_project(state=State.UNDER_CONSTRUCTION)
-    services.invalidate_cache()
+    identity.invalidate_cache()
     for i in range(2):
-        services.register_device(
+        device_services.register_device(
             lanshan_regulator,
             project,
             {"name": f"监测{i}", "kind": "dust_noise", "protocol": "hj212", "mn": f"SIM{i}", "password": "pw"},

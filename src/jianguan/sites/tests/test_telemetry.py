@@ -16,7 +16,8 @@ from django.db import OperationalError
 from django.test import Client
 
 from jianguan.projects.models import State
-from jianguan.sites import services
+from jianguan.sites.devices import services as device_services
+from jianguan.sites.ingest import store
 from jianguan.sites.models import Alarm, Reading
 from jianguan.sites.protocols import telemetry
 from jianguan.testing import factories as f
@@ -57,7 +58,7 @@ def test_aliases_and_topic():
 @pytest.fixture
 def crane(db, lanshan_regulator):
     project = f.staffed_project(state=State.UNDER_CONSTRUCTION)
-    return services.register_device(
+    return device_services.register_device(
         lanshan_regulator,
         project,
         {"name": "1号塔吊", "kind": "crane", "protocol": "mqtt", "mqtt_client_id": "crane-01"},
@@ -66,7 +67,7 @@ def crane(db, lanshan_regulator):
 
 def test_http_ingest_with_device_token(db, lanshan_regulator):
     project = f.staffed_project(state=State.UNDER_CONSTRUCTION)
-    device = services.register_device(
+    device = device_services.register_device(
         lanshan_regulator, project, {"name": "闸机", "kind": "sensor", "protocol": "http"}
     )
     token = device.issued_token
@@ -85,24 +86,24 @@ def test_http_ingest_with_device_token(db, lanshan_regulator):
 
 
 def test_database_outage_spools_and_replays(crane, tmp_path, monkeypatch):
-    from jianguan.sites.mqtt_ingest import MqttIngest
+    from jianguan.sites.ingest.mqtt import MqttIngest
 
     ingest = MqttIngest("mqtt://127.0.0.1:1", worker="t", spool_path=tmp_path / "spool.jsonl")
-    real_store = services.store_telemetry
+    real_store = store.store_telemetry
 
     def down(*args, **kwargs):
         raise OperationalError("connection refused")
 
-    monkeypatch.setattr(services, "store_telemetry", down)
+    monkeypatch.setattr(store, "store_telemetry", down)
     # A real outage breaks the connection and it is closed; here the test's own transaction must survive.
-    monkeypatch.setattr("jianguan.sites.mqtt_ingest.close_old_connections", lambda: None)
+    monkeypatch.setattr("jianguan.sites.ingest.mqtt.close_old_connections", lambda: None)
     for minute in range(3):
         payload = json.dumps({"ts": f"2026-11-20T10:0{minute}:00+08:00", "values": {"wind_ms": 12.0}}).encode()
         msg = type("M", (), {"topic": "jianguan/v1/devices/crane-01/telemetry", "payload": payload})()
         ingest._on_message(None, None, msg)
     assert len(ingest.spool) == 3 and not Reading.objects.exists()
     assert ingest.replay_spool() == 0  # still down: nothing lost, nothing replayed
-    monkeypatch.setattr(services, "store_telemetry", real_store)
+    monkeypatch.setattr(store, "store_telemetry", real_store)
     assert ingest.replay_spool() == 3
     assert len(ingest.spool) == 0
     assert Reading.objects.filter(device=crane, parameter="a01007").count() == 3
@@ -178,7 +179,7 @@ def wait_for(predicate, timeout=10.0) -> bool:
 @services_only
 @pytest.mark.services
 def test_mqtt_ingest_survives_a_broker_restart(crane, broker, transactional_db):
-    from jianguan.sites.mqtt_ingest import MqttIngest
+    from jianguan.sites.ingest.mqtt import MqttIngest
 
     port, restart = broker
     count = lambda: Reading.objects.filter(device=crane).count()  # noqa: E731
@@ -208,7 +209,7 @@ def test_crane_load_moment_alarms_at_once(crane):
         data = telemetry.parse_payload(
             json.dumps({"ts": f"2026-11-20T10:{minute:02d}:00+08:00", "values": {"moment_pct": moment}}), NOW
         )
-        services.store_telemetry(crane.pk, data)
+        store.store_telemetry(crane.pk, data)
     alarm = Alarm.objects.get(device=crane)
     assert alarm.rule.name == "塔机力矩" and alarm.severity == "critical" and alarm.state == Alarm.State.CLEARED
     assert alarm.raised_at == dt.datetime(2026, 11, 20, 2, 1, tzinfo=dt.UTC)

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from jianguan.accounts.models import Department, User
 from jianguan.projects.models import State
-from jianguan.sites import trends
 from jianguan.sites.models import Device, LimitRule, Reading
+from jianguan.sites.readings import trends
 from jianguan.testing import factories as f
 
 NOW = dt.datetime(2026, 11, 20, 15, 0, tzinfo=dt.UTC)  # 23:00 in Linyi: night for noise

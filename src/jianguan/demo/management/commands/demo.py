@@ -13,10 +13,10 @@ from huey.contrib.djhuey import HUEY
 
 from jianguan.accounts.models import User
 from jianguan.demo import seed
-from jianguan.sites import simulator
-from jianguan.sites.ingest import build_gateway
+from jianguan.sites.ingest import simulator
+from jianguan.sites.ingest.hj212_gateway import build_gateway
+from jianguan.sites.ingest.mqtt import MqttIngest
 from jianguan.sites.models import Device
-from jianguan.sites.mqtt_ingest import MqttIngest
 
 from .seed_demo import print_logins
 

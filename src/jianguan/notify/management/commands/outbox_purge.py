@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from jianguan.notify import services
+from jianguan.notify import outbox
 
 
 class Command(BaseCommand):
@@ -20,7 +20,7 @@ class Command(BaseCommand):
             return
         rehearsal = "（演练，不删除）" if dry_run else ""
         self.stdout.write(f"已发送、已放弃的投递记录保留 {days} 天；待发送与重试中的不删除{rehearsal}")
-        counts = services.purge_outbox(dry_run=dry_run)
+        counts = outbox.purge_outbox(dry_run=dry_run)
         verb = "将删除" if dry_run else "已删除"
         self.stdout.write(
             self.style.SUCCESS(f"{verb}：投递记录 {counts['deliveries']} 条，外发消息 {counts['messages']} 条")

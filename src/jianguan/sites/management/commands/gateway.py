@@ -4,7 +4,7 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from jianguan.sites.ingest import BatchWriter, build_gateway
+from jianguan.sites.ingest.hj212_gateway import BatchWriter, build_gateway
 from jianguan.sites.protocols.gateway import new_event_loop
 
 

@@ -3,7 +3,7 @@ import os
 
 from django.core.management.base import BaseCommand, CommandError
 
-from jianguan.sites.mqtt_ingest import run_forever
+from jianguan.sites.ingest.mqtt import run_forever
 
 
 class Command(BaseCommand):

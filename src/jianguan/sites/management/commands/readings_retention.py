@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from jianguan.sites import aggregates
+from jianguan.sites.readings import aggregates
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from jianguan.sites import aggregates
+from jianguan.sites.readings import aggregates
 
 
 def _instant(text: str, *, end: bool = False) -> dt.datetime:

@@ -3,7 +3,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from jianguan.demo.seed import DEMO_DEVICE_PASSWORD
-from jianguan.sites import simulator
+from jianguan.sites.ingest import simulator
 from jianguan.sites.models import Device
 
 

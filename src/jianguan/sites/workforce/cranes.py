@@ -20,8 +20,8 @@ from django.utils import timezone
 from jianguan.core import masking
 from jianguan.registry.models import Person
 
+from ..models import CraneOperatorCheck, Device, GateEvent, SiteWorker
 from . import gates
-from .models import CraneOperatorCheck, Device, GateEvent, SiteWorker
 
 PARAMETER = "op_unqualified"  # readings: 1.0 the operator failed a check, 0.0 all passed
 OPERATION = gates.TOWER_CRANE_OPERATION

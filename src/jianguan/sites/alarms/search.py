@@ -1,6 +1,6 @@
 """Finding alarms: the filters of the alarm list, of `GET /api/alarms` and of the CSV export, in one place.
 
-Every search starts from `alarms.visible_alarms(user)`, so a filter can only narrow what the user may read.
+Every search starts from `permissions.visible_alarms(user)`, so a filter can only narrow what the user may read.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from django.utils import timezone
 from jianguan.core.models import Jurisdiction
 from jianguan.projects import permissions as project_permissions
 
-from . import alarms
-from .models import Alarm, LimitRule
+from .. import permissions
+from ..models import Alarm, LimitRule
 
 OPEN_STATES = Alarm.OPEN_STATES
 # What the parameters are called on the filter; a parameter missing here is named after its rule.
@@ -63,7 +63,7 @@ def _local_midnight(day: dt.date, days_later: int = 0) -> dt.datetime | None:
 
 
 def search(user, query: AlarmQuery) -> QuerySet[Alarm]:
-    qs = alarms.visible_alarms(user)
+    qs = permissions.visible_alarms(user)
     if query.state == "open":
         qs = qs.filter(state__in=OPEN_STATES)
     elif query.state in Alarm.State.values:

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from jianguan.projects import permissions as project_permissions
-
-from . import alarm_search, alarms
-from .models import Device, Reading
+from .. import permissions
+from ..alarms import rules as alarms
+from ..alarms import search as alarm_search
+from ..models import Device, Reading
 
 COLUMNS = {
     Device.Kind.DUST_NOISE: ["a34004", "a34002", "LA"],
@@ -91,7 +91,7 @@ def overview(
         annotations[f"t{i}"] = _latest(parameter, since, "ts")
     devices = (
         Device.objects.filter(
-            project__in=project_permissions.visible_projects(user), kind=kind, retired_at__isnull=True
+            project__in=permissions.project_permissions.visible_projects(user), kind=kind, retired_at__isnull=True
         )
         .select_related("project__jurisdiction")
         .annotate(open_alarms=Count("alarms", filter=Q(alarms__state__in=alarm_search.OPEN_STATES)), **annotations)

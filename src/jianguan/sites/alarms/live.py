@@ -1,7 +1,7 @@
 """Live alarms: the project page's alarm panel and the server-sent-events feed that keeps the alarm list and
 that panel current without reloading (docs/operations.md, “实时告警 / Live alarms”).
 
-The feed polls the database (every POLL_SECONDS) through `alarms.visible_alarms(user)`, so a user hears only
+The feed polls the database (every POLL_SECONDS) through `permissions.visible_alarms(user)`, so a user hears only
 of alarms they may read. Alarms carry no "updated at" column, so each connection keeps a fingerprint of the
 alarms it watches (open ones, new ones, and those acknowledged, cleared or resolved recently) and sends those
 whose fingerprint changed. The SSE event id is a cursor "<highest alarm id>-<poll time in ms>": a browser that
@@ -37,11 +37,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from jianguan.accounts.models import User
-from jianguan.projects import permissions as project_permissions
-
-from . import alarms
-from .models import Alarm
+from .. import permissions
+from ..models import Alarm
 
 POLL_SECONDS = 2.0
 HEARTBEAT_SECONDS = 15.0
@@ -74,7 +71,7 @@ class Cursor:
 
 
 def _visible(user, project_id: int | None = None):
-    qs = alarms.visible_alarms(user)
+    qs = permissions.visible_alarms(user)
     return qs.filter(project_id=project_id) if project_id is not None else qs
 
 
@@ -85,27 +82,10 @@ def cursor_now(user, project_id: int | None = None) -> Cursor:
     return Cursor(last_id, now)
 
 
-def can_read_project(user, project_id: int) -> bool:
-    return project_permissions.visible_projects(user).filter(pk=project_id).exists()
-
-
-def powers(user, project=None) -> tuple[bool, bool]:
-    """(may acknowledge, may resolve), as alarms.acknowledge / alarms.resolve decide. For one project exactly;
-    for the alarm list by role, which agrees for every alarm in visible_alarms(user): a district regulator sees
-    only its jurisdiction's projects, an enterprise user only those it takes part in. The services still check."""
-    if not getattr(user, "is_authenticated", False):
-        return False, False
-    if project is not None:
-        regulator = project_permissions.is_regulator_of(user, project)
-        return regulator or bool(project_permissions.participant_roles(user, project)), regulator
-    regulator = user.role in (User.Role.BUREAU_ADMIN, User.Role.DISTRICT_REGULATOR)
-    return regulator or user.role == User.Role.ENTERPRISE_USER, regulator
-
-
 def project_panel(user, project) -> dict:
     """The project page's alarms: every open one and the last few closed, with what the user may do."""
     qs = _visible(user, project.pk)
-    can_ack, can_resolve = powers(user, project)
+    can_ack, can_resolve = permissions.alarm_powers(user, project)
     cursor = cursor_now(user, project.pk)
     return {
         "open": list(qs.filter(state__in=OPEN_STATES)[:PANEL_OPEN_LIMIT]),
@@ -145,7 +125,7 @@ class AlarmWatch:
         self.csrf_token = csrf_token
         self.seen: dict[int, tuple] = {}
         self.first = True
-        self.can_ack, self.can_resolve = powers(user, project)
+        self.can_ack, self.can_resolve = permissions.alarm_powers(user, project)
 
     def poll(self) -> tuple[list[Alarm], Cursor]:
         now = timezone.now()

@@ -22,8 +22,11 @@ from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connections
 from django.utils import timezone
 
-from . import actuators, cranes, services
-from .protocols import telemetry
+from ..actuators import commands as actuators
+from ..devices import identity
+from ..protocols import telemetry
+from ..workforce import cranes
+from . import store
 from .spool import Spool
 
 log = logging.getLogger("jianguan.sites.mqtt")
@@ -124,13 +127,13 @@ class MqttIngest:
             self.stats["rejected"] += 1
             log.info("rejected MQTT message on %s: %s", record["topic"], exc)
             return
-        device_id = services.device_for_mqtt(client_id)
+        device_id = identity.device_for_mqtt(client_id)
         if device_id is None:
             self.stats["rejected"] += 1
             log.info("MQTT message from unregistered client %s", client_id)
             return
         ref = record.get("operator_ref")  # a spooled crane message: its operator, hashed (see scrub)
-        services.store_telemetry(device_id, data, cranes.OperatorRef.from_json(ref) if ref else None)
+        store.store_telemetry(device_id, data, cranes.OperatorRef.from_json(ref) if ref else None)
         self.stats["stored"] += 1
 
     def _acknowledge(self, client_id: str, payload: str) -> None:

@@ -16,8 +16,9 @@ from operator import itemgetter
 
 from django.utils import timezone
 
-from . import alarm_search, alarms
-from .models import Device, LimitRule, Reading
+from ..alarms import rules as alarms
+from ..alarms import search as alarm_search
+from ..models import Device, LimitRule, Reading
 
 # What is charted per kind of device, in this order; a parameter without data in the window is left out.
 PARAMETERS = {

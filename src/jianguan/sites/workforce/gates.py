@@ -16,7 +16,7 @@ from jianguan.core import codes, masking
 from jianguan.registry import protect
 from jianguan.registry.models import Certificate, Person
 
-from .models import Device, GateEvent, SiteWorker
+from ..models import Device, GateEvent, SiteWorker
 
 FLAG_MESSAGES = {
     "invalid_id": "证件号码无效",

@@ -23,29 +23,30 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections, connections
 
-from . import services
-from .protocols.gateway import Gateway
+from ..devices import identity
+from ..protocols.gateway import Gateway
+from . import store
 from .spool import Spool
 
 log = logging.getLogger("jianguan.sites.ingest")
 OUTAGE = (OperationalError, InterfaceError)  # the database is away (not: our data is wrong)
 IDLE_REPLAY = 5.0  # seconds: an idle writer replays the spool this often
 
-_identity_in_thread = sync_to_async(services.identity_for, thread_sensitive=True)
+_identity_in_thread = sync_to_async(identity.identity_for, thread_sensitive=True)
 
 
 async def _identity(mn: str):
     # Cached: no database, no thread hop. Otherwise (not cached, or the cache is due for its reload) the
     # lookup runs in a thread: the event loop never queries the database itself.
-    return services.cached_identity(mn) or await _identity_in_thread(mn)
+    return identity.cached_identity(mn) or await _identity_in_thread(mn)
 
 
 async def authenticate(mn: str, password: str | None) -> bool | None:
-    return services.password_matches(await _identity(mn), password)
+    return identity.password_matches(await _identity(mn), password)
 
 
 async def dialect_for(mn: str):
-    return services.dialect_of(await _identity(mn))
+    return identity.dialect_of(await _identity(mn))
 
 
 class BatchWriter:
@@ -57,7 +58,7 @@ class BatchWriter:
 
     def __init__(
         self,
-        store: Callable[[services.Batch], list[int]] = services.store_batch,
+        store: Callable[[store.Batch], list[int]] = store.store_batch,
         *,
         max_batch: int = 2000,
         linger: float = 0.002,
@@ -79,7 +80,7 @@ class BatchWriter:
         self.retry_after = 2.0  # seconds between replay attempts while the database is away
         self.stats = {"batches": 0, "packets": 0, "stored": 0, "spooled": 0, "replayed": 0, "failed": 0}
 
-    async def submit(self, device_id: int, samples: list[services.Sample]) -> None:
+    async def submit(self, device_id: int, samples: list[store.Sample]) -> None:
         """Returns once the samples are stored (or safely spooled); raises if neither was possible."""
         if self._queue is None:
             self._queue = asyncio.Queue()
@@ -131,7 +132,7 @@ class BatchWriter:
 
     # --- the database side (one worker thread) -----------------------------------------------------
 
-    def _store_or_spool(self, batch: services.Batch) -> list[Exception | None]:
+    def _store_or_spool(self, batch: store.Batch) -> list[Exception | None]:
         """Stores (or spools) the batch; returns per packet None or why it could not be stored."""
         self.stats["batches"] += 1
         self.stats["packets"] += len(batch)
@@ -150,7 +151,7 @@ class BatchWriter:
             # One bad packet (e.g. of a device deleted since its identity was cached) must not fail the
             # packets it shares the batch with: store them one by one, fail only the culprit.
             log.exception("hj212 batch of %d packets failed; storing them one by one", len(batch))
-            services.invalidate_cache()
+            identity.invalidate_cache()
             return [self._store_one(item) for item in batch]
         return [None] * len(batch)
 
@@ -169,7 +170,7 @@ class BatchWriter:
             return exc
         return None
 
-    def _spool(self, batch: services.Batch) -> None:
+    def _spool(self, batch: store.Batch) -> None:
         self.spool.append({"batch": [[device_id, [s.as_json() for s in samples]] for device_id, samples in batch]})
         self.stats["spooled"] += len(batch)
 
@@ -180,7 +181,7 @@ class BatchWriter:
 
         def handle(record: dict) -> None:
             try:
-                batch = [(d, [services.Sample.from_json(s) for s in samples]) for d, samples in record["batch"]]
+                batch = [(d, [store.Sample.from_json(s) for s in samples]) for d, samples in record["batch"]]
                 self._store_batch(batch)
             except OUTAGE:
                 raise
@@ -209,7 +210,7 @@ def build_gateway(
 ) -> Gateway:
     writer = writer or BatchWriter()
     try:
-        services.warm_identity_cache()
+        identity.warm_identity_cache()
     except OperationalError:  # the database is away at start: identities load on first frames instead
         log.warning("hj212 gateway starts without its device cache (database unavailable)")
 
@@ -217,7 +218,7 @@ def build_gateway(
         identity = await _identity(packet.mn)
         if identity is None:
             return
-        samples = services.rows_from_packet(packet)
+        samples = store.rows_from_packet(packet)
         if samples:
             await writer.submit(identity[0], samples)
 

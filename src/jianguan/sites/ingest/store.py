@@ -1,28 +1,21 @@
-"""Device registry and reading ingest. Protocol code (protocols/) stays pure; this is its Django side."""
+"""Readings into the database: HJ 212 packets and MQTT/HTTP telemetry become samples, stored many packets per
+transaction (idempotent on device, parameter, series and time) and fed to the limit rules once per batch."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
-import secrets
-import threading
 import time
 import zoneinfo
 from dataclasses import dataclass
-from typing import Any
 
-from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from jianguan.core import audit
-from jianguan.projects import permissions as project_permissions
-from jianguan.projects.models import ParticipantRole, Project
-
-from .models import Device, Reading
-from .protocols import hj212, telemetry
+from ..alarms import evaluate as alarms
+from ..devices import identity
+from ..models import Device, Reading
+from ..protocols import hj212, telemetry
+from ..workforce import cranes
 
 SERIES_BY_CN = {
     hj212.CN.RTD_DATA: Reading.Series.REALTIME,
@@ -31,177 +24,6 @@ SERIES_BY_CN = {
     hj212.CN.DAY_DATA: Reading.Series.DAY,
 }
 DEVICE_TZ = zoneinfo.ZoneInfo("Asia/Shanghai")  # HJ 212 DataTime is the device's local (Beijing) time
-DIALECTS = {Device.Dialect.STANDARD: hj212.STANDARD, Device.Dialect.LENIENT: hj212.LENIENT}
-
-
-def password_hash(password: str) -> str:
-    # Keyed and fast: checked on every packet (a slow KDF would cap the gateway), never reversible.
-    key = hashlib.sha256(b"jianguan-device-pw\x00" + settings.SECRET_KEY.encode()).digest()
-    return hmac.new(key, password.encode(), hashlib.sha256).hexdigest()
-
-
-def may_manage_devices(user, project: Project) -> bool:
-    if project_permissions.is_regulator_of(user, project):
-        return True
-    return ParticipantRole.GENERAL_CONTRACTOR in project_permissions.participant_roles(user, project)
-
-
-@transaction.atomic
-def register_device(user, project: Project, data: dict[str, Any]) -> Device:
-    if not may_manage_devices(user, project):
-        raise PermissionDenied("只有项目所在区县监管部门或施工总承包单位可以登记设备")
-    data = dict(data)
-    password = data.pop("password", "") or ""
-    device = Device(project=project, **{k: v for k, v in data.items() if v is not None})
-    if device.protocol == Device.Protocol.HJ212:
-        if not device.mn or not password:
-            raise ValidationError({"mn": "HJ 212 设备须填写设备编号（MN）和访问密码（PW）"})
-        device.password_hash = password_hash(password)
-    device.full_clean(exclude=["project"])
-    device.save()
-    audit.record(
-        user, "create", device, project=project, changes={"name": device.name, "kind": device.kind, "mn": device.mn}
-    )
-    if device.protocol == Device.Protocol.HTTP:
-        device.issued_token = issue_http_token(device)  # shown once, in the registration's answer
-    invalidate_cache()
-    return device
-
-
-# Fields a device's manager may change after registration (its kind, protocol and identity stay: a new
-# identity is a new device).
-EDITABLE = ("name", "dialect", "rtd_interval_s", "lat", "lon", "installed_on", "calibrated_on")
-
-
-def check_may_manage(user, device: Device) -> None:
-    if not may_manage_devices(user, device.project):
-        raise PermissionDenied("只有项目所在区县监管部门或施工总承包单位可以管理设备")
-
-
-@transaction.atomic
-def update_device(user, device: Device, data: dict[str, Any]) -> Device:
-    """Changes the editable fields and, for an HJ 212 device, its access password when a new one is given."""
-    check_may_manage(user, device)
-    changes = {k: data[k] for k in EDITABLE if k in data and data[k] != getattr(device, k)}
-    for key, value in changes.items():
-        setattr(device, key, value)
-    password = data.get("password") or ""
-    if password and device.protocol == Device.Protocol.HJ212:
-        device.password_hash = password_hash(password)
-        changes["password"] = "（已更换）"
-    if not changes:
-        return device
-    device.full_clean(exclude=["project"])
-    device.save()
-    audit.record(user, "update", device, project=device.project, changes={k: str(v) for k, v in changes.items()})
-    invalidate_cache()
-    return device
-
-
-@transaction.atomic
-def set_retired(user, device: Device, retired: bool, reason: str = "") -> Device:
-    """Takes a device out of service (every ingest path refuses it; its data stays) or puts it back."""
-    check_may_manage(user, device)
-    if retired and not reason.strip():
-        raise ValidationError({"reason": "请填写停用原因（如：设备拆除、更换、故障送修）"})
-    if device.retired == retired:
-        return device
-    device.retired_at = timezone.now() if retired else None
-    device.save(update_fields=["retired_at"])
-    label = "停用" if retired else "恢复启用"
-    audit.record(user, "update", device, project=device.project, changes={"label": label, "reason": reason.strip()})
-    invalidate_cache()
-    return device
-
-
-@transaction.atomic
-def reissue_token(user, device: Device) -> str:
-    """A new HTTP token for the device (the old one stops working at once); shown once."""
-    check_may_manage(user, device)
-    if device.protocol != Device.Protocol.HTTP:
-        raise ValidationError({"protocol": "只有 HTTP 设备使用令牌"})
-    token = issue_http_token(device)
-    audit.record(user, "update", device, project=device.project, changes={"label": "重置接入令牌"})
-    return token
-
-
-# --- gateway callbacks: cached device identities (the gateway asks on every frame) --------------------
-
-_cache_lock = threading.Lock()
-# MN → (pk, password hash, dialect), or None for an MN no active device has. Reloaded in one query when older
-# than IDENTITY_TTL, so a device registered, changed or retired in another process (the web pages) is seen
-# by a running gateway within that time; in this process at once (invalidate_cache).
-IDENTITY_TTL = 60.0
-_identity_cache: dict[str, tuple[int, str, str] | None] = {}
-_identity_loaded_at = 0.0
-
-
-def invalidate_cache() -> None:
-    global _identity_loaded_at
-    with _cache_lock:
-        _identity_cache.clear()
-        _identity_loaded_at = 0.0
-    _last_seen_written.clear()
-
-
-def _identity_fresh() -> bool:
-    return time.monotonic() - _identity_loaded_at < IDENTITY_TTL
-
-
-def identity_for(mn: str) -> tuple[int, str, str] | None:
-    """The active HJ 212 device's (pk, password hash, dialect), from the cache or the database."""
-    if not _identity_fresh():
-        warm_identity_cache()
-    with _cache_lock:
-        if mn in _identity_cache:
-            return _identity_cache[mn]
-    row = (
-        Device.objects.filter(mn=mn, protocol=Device.Protocol.HJ212, retired_at__isnull=True)
-        .values_list("pk", "password_hash", "dialect")
-        .first()
-    )
-    with _cache_lock:
-        _identity_cache[mn] = row  # an unknown MN too: a flood of its frames costs no queries
-    return row
-
-
-def warm_identity_cache() -> int:
-    """Loads every active HJ 212 identity in one query (a gateway starting with thousands of devices
-    connecting at once would otherwise look each up on its first frame); again every IDENTITY_TTL."""
-    global _identity_loaded_at
-    rows = (
-        Device.objects.filter(protocol=Device.Protocol.HJ212, retired_at__isnull=True)
-        .exclude(mn=None)
-        .values_list("mn", "pk", "password_hash", "dialect")
-    )
-    fresh = {mn: tuple(identity) for mn, *identity in rows}
-    with _cache_lock:
-        _identity_cache.clear()
-        _identity_cache.update(fresh)
-        _identity_loaded_at = time.monotonic()
-    return len(fresh)
-
-
-def cached_identity(mn: str) -> tuple[int, str, str] | None:
-    """The cached identity only (no database): lets the gateway's event loop skip a thread hop. None when
-    not cached or the cache is due for a reload (the caller then asks identity_for in a thread)."""
-    return _identity_cache.get(mn) if _identity_fresh() else None
-
-
-def password_matches(identity: tuple[int, str, str] | None, password: str | None) -> bool | None:
-    """None for an unknown device, False for a wrong password."""
-    if identity is None:
-        return None
-    return hmac.compare_digest(identity[1], password_hash(password or ""))
-
-
-def dialect_of(identity: tuple[int, str, str] | None) -> hj212.Dialect | None:
-    return DIALECTS.get(identity[2]) if identity else None
-
-
-def authenticate(mn: str, password: str | None) -> bool | None:
-    """None for an unknown MN, False for a wrong password."""
-    return password_matches(identity_for(mn), password)
 
 
 # A DataTime outside these bounds is a device clock that is not set (1970, year 1) or far ahead: the reading
@@ -292,8 +114,6 @@ def store_batch(batch: Batch) -> list[int]:
     When it says fewer (a device resent a packet whose answer it lost), the insert is rolled back to a
     savepoint and redone with RETURNING to learn which rows were new. The devices' last-seen time is one
     UPDATE; the alarm rules run over the batch with one read of their state."""
-    from . import alarms
-
     total = sum(len(samples) for _, samples in batch)
     with transaction.atomic():
         try:
@@ -434,10 +254,10 @@ def _insert_sqlite(table: str, rows: list[tuple], returned: set[tuple] | None) -
 
 def store_packet(packet: hj212.Packet) -> int:
     """Stores a valid HJ 212 packet's readings (one packet: the gateway batches many through store_batch)."""
-    identity = identity_for(packet.mn)
-    if identity is None:
+    known = identity.identity_for(packet.mn)
+    if known is None:
         return 0
-    return store_batch([(identity[0], rows_from_packet(packet))])[0]
+    return store_batch([(known[0], rows_from_packet(packet))])[0]
 
 
 def store_telemetry(device_id: int, data: telemetry.Telemetry, operator=None) -> int:
@@ -449,8 +269,6 @@ def store_telemetry(device_id: int, data: telemetry.Telemetry, operator=None) ->
     samples = [Sample(name, Reading.Series.REALTIME, data.ts, value) for name, value in data.values.items()]
     if operator is None and data.operator is None:
         return store_batch([(device_id, samples)])[0]
-    from . import cranes
-
     operator = operator or cranes.OperatorRef.from_id_number(data.operator)
     with transaction.atomic():
         check = cranes.check_operator(device_id, operator, data.ts)
@@ -460,63 +278,6 @@ def store_telemetry(device_id: int, data: telemetry.Telemetry, operator=None) ->
         return store_batch([(device_id, samples)])[0]
 
 
-def device_for_mqtt(client_id: str) -> int | None:
-    active = Device.objects.filter(mqtt_client_id=client_id, retired_at__isnull=True)
-    return active.values_list("pk", flat=True).first()
-
-
-def device_for_token(token: str) -> Device | None:
-    if not token:
-        return None
-    return Device.objects.filter(token_hash=password_hash("token:" + token), retired_at__isnull=True).first()
-
-
-def issue_http_token(device: Device) -> str:
-    token = "jgd_" + secrets.token_urlsafe(24)
-    device.token_hash = password_hash("token:" + token)
-    device.save(update_fields=["token_hash"])
-    return token
-
-
-@transaction.atomic
-def register_worker(
-    user, project: Project, *, person_id: int, employer_id: int, trade: str = "", required_operation: str = ""
-):
-    from jianguan.registry.models import Enterprise, Person
-
-    from .models import SiteWorker
-
-    if not may_manage_devices(user, project):
-        raise PermissionDenied("只有施工总承包单位或监管部门可以登记实名制人员")
-    worker, _ = SiteWorker.objects.update_or_create(
-        project=project,
-        person=Person.objects.get(pk=person_id),
-        defaults={
-            "employer": Enterprise.objects.get(pk=employer_id),
-            "trade": trade,
-            "required_operation": required_operation,
-            "active": True,
-        },
-    )
-    audit.record(user, "create", worker, project=project, changes={"trade": trade, "employer": worker.employer.name})
-    return worker
-
-
-def gate_summary_for(project: Project, day: dt.date | None = None) -> dict | None:
-    """A day's (default: today's) real-name attendance and 挂靠/转包 signals for the project page (None
-    without a gate). A day in the future is today."""
-    from . import gates
-
-    if not Device.objects.filter(project=project, kind=Device.Kind.GATE).exists():
-        return None
-    today = timezone.localdate()
-    return gates.project_summary(project, min(day or today, today))
-
-
-def devices_for(project: Project):
-    # A crane's latest operator check (cranes.py) comes along for the project page's device panel.
-    return (
-        Device.objects.filter(project=project)
-        .select_related("operator_check", "operator_check__person")
-        .order_by("name")
-    )
+def forget_last_seen() -> None:
+    """Forgets which devices' last-seen time this process wrote lately (tests; a device deleted and recreated)."""
+    _last_seen_written.clear()

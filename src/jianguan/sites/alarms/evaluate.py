@@ -1,153 +1,24 @@
-"""Limits evaluated on every stored real-time reading; alarms raised, escalated and cleared by the pure
-engine (alarm_engine.py); the district bureau and the general contractor's users are notified."""
+"""Limits evaluated on every stored real-time reading: the batch's rule states are advanced by the pure engine
+(engine.py); raised, escalated and cleared alarms go into the evidence log, are announced (notices.py, in a
+task) and a dust alarm switches the site's fog cannons on (actuators)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import time
-import zoneinfo
 
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Q
-from django.db.models.signals import post_delete, post_save
-from django.utils import timezone
 
-from jianguan.accounts.models import User
-from jianguan.core import audit
 from jianguan.ledger import services as ledger
-from jianguan.notify.services import notify
-from jianguan.projects import permissions as project_permissions
-from jianguan.projects.models import ParticipantRole
 
-from . import actuators, cranes
-from . import alarm_engine as engine
-from .models import Alarm, Device, LimitRule, Reading, RuleState
+from .. import tasks
+from ..actuators import commands as actuators
+from ..models import Alarm, Device, LimitRule, Reading, RuleState
+from . import engine
+from .notices import announce_events
+from .rules import device_rule_keys, limit_of, period_of, rules_in_period
 
 log = logging.getLogger(__name__)
-LOCAL = zoneinfo.ZoneInfo("Asia/Shanghai")
-# GB 12523-2011: day 06:00–22:00, night 22:00–06:00 (unless the local government sets other hours).
-DAY_START, DAY_END = dt.time(6), dt.time(22)
-
-
-def period_of(ts: dt.datetime) -> str:
-    local = ts.astimezone(LOCAL).time()
-    return LimitRule.Period.DAY if DAY_START <= local < DAY_END else LimitRule.Period.NIGHT
-
-
-# Per process, for RULES_TTL seconds: a rule edited in another process (the web pages) takes effect here
-# within that time; in this process at once (signals).
-RULES_TTL = 60.0
-_rules_cache: dict[tuple, tuple[float, list[LimitRule]]] = {}
-
-
-def invalidate_rules(**kwargs) -> None:
-    _rules_cache.clear()
-    _device_cache.clear()
-
-
-def rules_for(device: Device, parameter: str, ts: dt.datetime) -> list[LimitRule]:
-    return rules_in_period(device.project.jurisdiction_id, device.kind, parameter, period_of(ts))
-
-
-def rules_in_period(jurisdiction_id: int, device_kind: str, parameter: str, period: str) -> list[LimitRule]:
-    """The most specific active rules: the jurisdiction's own replace the city-wide default.
-    Cached per process (rules change rarely; saving one clears the cache)."""
-    key = (jurisdiction_id, parameter, device_kind, period)
-    cached = _rules_cache.get(key)
-    if cached is not None and time.monotonic() - cached[0] < RULES_TTL:
-        return cached[1]
-    rules = list(
-        LimitRule.objects.filter(active=True, parameter=parameter)
-        .filter(Q(jurisdiction_id=jurisdiction_id) | Q(jurisdiction__isnull=True))
-        .filter(Q(device_kind="") | Q(device_kind=device_kind))
-        .filter(period__in=[LimitRule.Period.ALL, key[3]])
-    )
-    local = [r for r in rules if r.jurisdiction_id == jurisdiction_id]
-    _rules_cache[key] = (time.monotonic(), local or rules)
-    return local or rules
-
-
-def warning_level(jurisdiction_id: int, device_kind: str, parameter: str, period: str) -> float | None:
-    """The level above which a value counts as an exceedance of some applicable rule; None without a rule."""
-    rules = rules_in_period(jurisdiction_id, device_kind, parameter, period)
-    return min((rule.warning for rule in rules), default=None)
-
-
-# Device → (jurisdiction, kind) for the rules, cached like the rules (a moved device is seen within the TTL).
-_device_cache: dict[int, tuple[float, int, str]] = {}
-
-
-def device_rule_keys(device_ids: set[int]) -> dict[int, tuple[int, str]]:
-    now = time.monotonic()
-    missing = [d for d in device_ids if d not in _device_cache or now - _device_cache[d][0] >= RULES_TTL]
-    if missing:
-        for pk, jurisdiction_id, kind in Device.objects.filter(pk__in=missing).values_list(
-            "pk", "project__jurisdiction_id", "kind"
-        ):
-            _device_cache[pk] = (now, jurisdiction_id, kind)
-    return {d: _device_cache[d][1:] for d in device_ids if d in _device_cache}
-
-
-post_save.connect(invalidate_rules, sender=LimitRule)
-post_delete.connect(invalidate_rules, sender=LimitRule)
-
-
-def _limit(rule: LimitRule) -> engine.Limit:
-    return engine.Limit(rule.warning, rule.critical, rule.sustain, rule.clear_ratio, rule.clear_count)
-
-
-def recipients(project) -> list[User]:
-    """Who hears of a site alarm: the district bureau's regulators, the users who are the project's 项目经理
-    and 专职安全员 (User.person is their key person), and the general contractor's users."""
-    from jianguan.projects.models import KeyPostRole
-
-    regulators = User.objects.filter(
-        is_active=True, role=User.Role.DISTRICT_REGULATOR, department__jurisdiction=project.jurisdiction
-    )
-    key_people = User.objects.filter(
-        is_active=True,
-        person__key_posts__project=project,
-        person__key_posts__role__in=[KeyPostRole.PROJECT_MANAGER, KeyPostRole.SAFETY_OFFICER],
-    )
-    contractors = User.objects.filter(
-        is_active=True,
-        role=User.Role.ENTERPRISE_USER,
-        enterprise__participations__project=project,
-        enterprise__participations__role=ParticipantRole.GENERAL_CONTRACTOR,
-    )
-    found = {u.pk: u for qs in (regulators, key_people, contractors) for u in qs}
-    return list(found.values())
-
-
-def _body(alarm: Alarm, kind: str) -> str:
-    rule = alarm.rule
-    if alarm.parameter == cranes.PARAMETER:  # a yes/no check: its reasons say more than its value
-        check = getattr(alarm.device, "operator_check", None)
-        if kind == "clear":
-            return f"{alarm.device.name}：当前司机资格核验通过（{rule.source}）"
-        reasons = "；".join(check.messages) if check is not None and not check.ok else "资格核验未通过"
-        who = f"（{check.id_number_masked}）" if check is not None and check.id_number_masked else ""
-        return f"{alarm.device.name}：塔机司机{who}{reasons}（{rule.source}）"
-    return (
-        f"{alarm.device.name}：{rule.name} 当前 {alarm.last_value:g}{rule.unit}，"
-        f"峰值 {alarm.peak_value:g}{rule.unit}，"
-        f"限值 {rule.warning:g}{rule.unit}（{rule.source}{'' if rule.confirmed else '，默认值待确认'}）"
-    )
-
-
-def _announce(alarm: Alarm, kind: str) -> None:
-    verb = {"raise": "超标告警", "escalate": "告警升级为严重", "clear": "告警已恢复"}[kind]
-    rule = alarm.rule
-    notify(
-        recipients(alarm.project),
-        topic=f"alarm.{kind}",
-        title=f"【{verb}】{alarm.project.name} {rule.name}",
-        body=_body(alarm, kind),
-        url=f"/projects/{alarm.project_id}/",
-        project=alarm.project,  # the group robots of its district (and city-wide ones) hear of it too
-    )
 
 
 def _evidence(alarm: Alarm) -> dict:
@@ -164,17 +35,6 @@ def _evidence(alarm: Alarm) -> dict:
         "peak": alarm.peak_value,
         "raised_at": alarm.raised_at.isoformat(),
     }
-
-
-def announce_events(events: list[tuple[int, str]]) -> list[int]:
-    """Notifies the people of each (alarm id, event kind), in a task after the ingest transaction, so
-    a burst of alarms never holds up the readings behind it. Returns the ids not found (not committed
-    yet, or rolled back)."""
-    found = Alarm.objects.select_related("project", "device", "rule").in_bulk([pk for pk, _ in events])
-    for pk, kind in events:
-        if pk in found:
-            _announce(found[pk], kind)
-    return [pk for pk, _ in events if pk not in found]
 
 
 def _evaluable(sample) -> bool:
@@ -240,8 +100,6 @@ def evaluate_batch(batch) -> list[Alarm]:
                 )
         _save_states(list(changed.values()))
         if events:
-            from . import tasks
-
             ledger.append_many(
                 [
                     ledger.Item(
@@ -291,7 +149,7 @@ def _step(
     those in `updated` (a value update of an open alarm is written once per batch, not per reading), records
     `events` in the evidence log and announces them."""
     state = engine.RuleState(row.over, row.under, engine.Severity(row.active) if row.active else None, row.peak)
-    state, event = engine.step(_limit(rule), state, reading.value)
+    state, event = engine.step(limit_of(rule), state, reading.value)
     alarm = row.alarm  # loaded with the state, or raised earlier in this batch (not saved yet); else None
     if event is not None:
         if event.kind == engine.EventKind.RAISE:
@@ -330,41 +188,3 @@ def _step(
     row.active = state.active or ""
     row.alarm = alarm if state.active else None
     return alarm if event is not None else None
-
-
-# --- the people's side of the lifecycle ----------------------------------------------------------------
-
-
-def visible_alarms(user):
-    return Alarm.objects.filter(project__in=project_permissions.visible_projects(user)).select_related(
-        "project", "device", "rule"
-    )
-
-
-def acknowledge(user, alarm: Alarm, comment: str) -> Alarm:
-    if not (
-        project_permissions.is_regulator_of(user, alarm.project)
-        or project_permissions.participant_roles(user, alarm.project)
-    ):
-        raise PermissionDenied("您无权确认该告警")
-    if not comment.strip():
-        raise ValidationError({"comment": "请填写处理意见"})
-    if alarm.state != Alarm.State.ACTIVE:
-        raise ValidationError({"state": f"告警当前为“{alarm.get_state_display()}”，不能确认"})
-    alarm.state, alarm.acknowledged_by, alarm.acknowledged_at = Alarm.State.ACKNOWLEDGED, user, timezone.now()
-    alarm.comment = comment.strip()
-    alarm.save()
-    audit.record(user, "update", alarm, project=alarm.project, changes={"state": "acknowledged", "comment": comment})
-    return alarm
-
-
-def resolve(user, alarm: Alarm, comment: str) -> Alarm:
-    if not project_permissions.is_regulator_of(user, alarm.project):
-        raise PermissionDenied("只有监管部门可以关闭告警")
-    if alarm.state == Alarm.State.RESOLVED:
-        raise ValidationError({"state": "告警已关闭"})
-    alarm.state, alarm.resolved_at = Alarm.State.RESOLVED, timezone.now()
-    alarm.comment = "\n".join(filter(None, [alarm.comment, comment.strip()]))
-    alarm.save()
-    audit.record(user, "update", alarm, project=alarm.project, changes={"state": "resolved", "comment": comment})
-    return alarm

@@ -14,7 +14,7 @@ import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .protocols import hj212
+from ..protocols import hj212
 
 log = logging.getLogger("jianguan.sites.simulator")
 BEIJING = zoneinfo.ZoneInfo("Asia/Shanghai")

@@ -17,18 +17,22 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 
 from jianguan.accounts.models import User
 from jianguan.core import audit
 from jianguan.core.models import Jurisdiction
+from jianguan.core.permissions import require
 
-from . import alarm_engine, alarms
-from .models import Device, LimitRule
+from .. import permissions
+from ..alarms import engine as alarm_engine
+from ..alarms import rules as alarms
+from ..models import Device, LimitRule
 
 Role = User.Role
+VIEW_REFUSED = "只有市住建局管理员和区县监管人员可以查看限值设置"
 Period = LimitRule.Period
 
 # The fields a regulator edits; jurisdiction is never a form field: it follows from who edits.
@@ -52,48 +56,6 @@ PICKUP_SECONDS = int(alarms.RULES_TTL)
 PARAMETER_RE = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
 PERIOD_ORDER = {Period.ALL: 0, Period.DAY: 1, Period.NIGHT: 2}
 TIMES_OF_DAY = (Period.DAY, Period.NIGHT)
-
-
-# --- who may do what ------------------------------------------------------------------------------------
-
-
-def may_view(user) -> bool:
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
-    if user.role == Role.BUREAU_ADMIN:
-        return True
-    return user.role == Role.DISTRICT_REGULATOR and user.jurisdiction is not None
-
-
-def own_district(user) -> Jurisdiction | None:
-    """The jurisdiction whose overrides a district regulator keeps (None for anyone else)."""
-    if not may_view(user) or user.role != Role.DISTRICT_REGULATOR:
-        return None
-    jurisdiction = user.jurisdiction
-    return jurisdiction if jurisdiction.parent_id is not None else None
-
-
-def may_create(user) -> bool:
-    return may_view(user) and (user.role == Role.BUREAU_ADMIN or own_district(user) is not None)
-
-
-def may_edit(user, rule: LimitRule) -> bool:
-    if not may_view(user):
-        return False
-    if user.role == Role.BUREAU_ADMIN:
-        return rule.jurisdiction_id is None
-    district = own_district(user)
-    return district is not None and rule.jurisdiction_id == district.pk
-
-
-def readable_rules(user) -> QuerySet[LimitRule]:
-    """City-wide rules and the user's own district's; the bureau reads every district's overrides."""
-    qs = LimitRule.objects.select_related("jurisdiction")
-    if not may_view(user):
-        return qs.none()
-    if user.role == Role.BUREAU_ADMIN:
-        return qs
-    return qs.filter(Q(jurisdiction__isnull=True) | Q(jurisdiction=user.jurisdiction))
 
 
 def scope_label(jurisdiction: Jurisdiction | None) -> str:
@@ -193,9 +155,8 @@ def _label(rule: LimitRule) -> str:
 
 @transaction.atomic
 def create_rule(user, data: dict[str, Any]) -> LimitRule:
-    if not may_create(user):
-        raise PermissionDenied("您无权新增限值规则")
-    jurisdiction = None if user.role == Role.BUREAU_ADMIN else own_district(user)
+    require(permissions.may_create_limit(user), "您无权新增限值规则")
+    jurisdiction = None if user.role == Role.BUREAU_ADMIN else permissions.own_limit_district(user)
     data = _clean_data(data)
     validate(data)
     _check_no_overlap(jurisdiction, data, None)
@@ -209,8 +170,7 @@ def create_rule(user, data: dict[str, Any]) -> LimitRule:
 @transaction.atomic
 def update_rule(user, rule: LimitRule, data: dict[str, Any]) -> LimitRule:
     rule = LimitRule.objects.select_for_update(of=("self",)).select_related("jurisdiction").get(pk=rule.pk)
-    if not may_edit(user, rule):
-        raise PermissionDenied("您无权修改该限值规则")
+    require(permissions.may_edit_limit(user, rule), "您无权修改该限值规则")
     data = _clean_data(data)
     validate(data)
     _check_no_overlap(rule.jurisdiction, data, rule.pk)
@@ -229,8 +189,7 @@ def update_rule(user, rule: LimitRule, data: dict[str, Any]) -> LimitRule:
 def set_active(user, rule: LimitRule, active: bool) -> LimitRule:
     """Deactivation is always possible; activation passes the same checks as a save."""
     rule = LimitRule.objects.select_for_update(of=("self",)).select_related("jurisdiction").get(pk=rule.pk)
-    if not may_edit(user, rule):
-        raise PermissionDenied("您无权启用或停用该限值规则")
+    require(permissions.may_edit_limit(user, rule), "您无权启用或停用该限值规则")
     if rule.active == active:
         return rule
     if active:
@@ -259,9 +218,9 @@ def saved_message(rule: LimitRule, verb: str = "保存") -> str:
 
 def copy_source(user, pk) -> LimitRule | None:
     """A city-wide rule the user may start an override from (None when there is no such rule)."""
-    if own_district(user) is None:
+    if permissions.own_limit_district(user) is None:
         return None
-    return readable_rules(user).filter(pk=pk, jurisdiction__isnull=True).first()
+    return permissions.visible_limit_rules(user).filter(pk=pk, jurisdiction__isnull=True).first()
 
 
 # --- the overview: city defaults and a district's overrides side by side --------------------------------
@@ -317,14 +276,13 @@ def city_status(rule: LimitRule, local_rules: list[LimitRule]) -> str:
 
 
 def overview(user, district_code: str | None = None) -> Overview:
-    if not may_view(user):
-        raise PermissionDenied("只有市住建局管理员和区县监管人员可以查看限值设置")
+    require(permissions.may_view_limits(user), VIEW_REFUSED)
     districts: list[Jurisdiction] = []
     if user.role == Role.BUREAU_ADMIN:
         districts = list(Jurisdiction.objects.exclude(parent=None).order_by("code"))
         district = next((d for d in districts if d.code == district_code), None)
     else:
-        district = own_district(user)
+        district = permissions.own_limit_district(user)
     rules = list(
         LimitRule.objects.select_related("jurisdiction").filter(
             Q(jurisdiction__isnull=True) | Q(jurisdiction=district) if district else Q(jurisdiction__isnull=True)
@@ -351,5 +309,5 @@ def overview(user, district_code: str | None = None) -> Overview:
         rows=ordered,
         districts=districts,
         can_edit_city=user.role == Role.BUREAU_ADMIN,
-        can_edit_local=district is not None and own_district(user) == district,
+        can_edit_local=district is not None and permissions.own_limit_district(user) == district,
     )

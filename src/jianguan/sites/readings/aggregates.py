@@ -32,7 +32,8 @@ from django.utils.dateparse import parse_datetime
 
 from jianguan.ledger import services as ledger
 
-from .models import Alarm, Reading, ReadingAggregate, ReadingDigest, ReadingPurge
+from ..alarms import rules as alarms
+from ..models import Alarm, Reading, ReadingAggregate, ReadingDigest, ReadingPurge
 
 log = logging.getLogger(__name__)
 
@@ -191,8 +192,6 @@ def _warning_levels(pairs: set[tuple[int, str]], hour: dt.datetime) -> dict[tupl
     """The warning level of each (device, parameter) in the hour: the lowest of the rules the alarm engine
     applies (district before city, device kind, day or night; an hour is all day or all night, the offset
     being whole hours). Pairs without a rule are left out."""
-    from . import alarms  # the rule lookup and its cache
-
     devices = alarms.device_rule_keys({device_id for device_id, _ in pairs})
     period = alarms.period_of(hour)
     levels = {}

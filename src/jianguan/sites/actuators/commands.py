@@ -12,13 +12,14 @@ import threading
 import uuid
 from urllib.parse import urlparse
 
-from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
+from jianguan.core.permissions import require
 from jianguan.notify.services import notify
-from jianguan.projects import permissions as project_permissions
 
-from .models import ActuatorCommand, Alarm, Device
+from .. import permissions
+from ..alarms.notices import recipients
+from ..models import ActuatorCommand, Alarm, Device
 
 log = logging.getLogger("jianguan.sites.actuators")
 DUST_PARAMETERS = {"a34001", "a34002", "a34004"}
@@ -96,12 +97,9 @@ def on_alarm_raised(alarm: Alarm) -> list[ActuatorCommand]:
 
 
 def issue_manually(user, device: Device, action: str, duration_s: int = 600) -> ActuatorCommand:
-    if not project_permissions.is_regulator_of(user, device.project):
-        raise PermissionDenied("只有监管部门可以远程控制喷淋/雾炮")
-    if device.kind != Device.Kind.ACTUATOR or not device.mqtt_client_id:
-        raise PermissionDenied("该设备不是可远程控制的喷淋/雾炮")
-    if device.retired:
-        raise PermissionDenied("该设备已停用")
+    require(permissions.may_command(user, device), "只有监管部门可以远程控制喷淋/雾炮")
+    require(device.kind == Device.Kind.ACTUATOR and bool(device.mqtt_client_id), "该设备不是可远程控制的喷淋/雾炮")
+    require(not device.retired, "该设备已停用")
     return issue(device, action, user=user, duration_s=duration_s)
 
 
@@ -124,8 +122,6 @@ def acknowledge(client_id: str, payload: dict) -> ActuatorCommand | None:
 
 
 def _report_failure(command: ActuatorCommand) -> None:
-    from .alarms import recipients
-
     notify(
         recipients(command.device.project),
         topic="actuator.failed",

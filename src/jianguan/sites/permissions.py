@@ -1,0 +1,134 @@
+"""Who may see and do what in the smart-site room: devices, readings, alarms, commands, limits and the
+real-name register. Pages, API, live streams, CSV exports, services and the buttons a page shows ask here;
+nothing else derives these rules. A project's own read scope comes from `projects.permissions`.
+
+Vocabulary: `visible_<things>(user)` querysets (not in it → 404) and `may_<action>(user, obj)` checks
+(readable but not allowed → 403, raised by the services through `core.permissions.require`)."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from jianguan.accounts.models import User
+from jianguan.core.models import Jurisdiction
+from jianguan.projects import permissions as project_permissions
+from jianguan.projects.models import ParticipantRole, Project
+
+from .models import Alarm, Device, LimitRule
+
+Role = User.Role
+
+
+def _signed_in(user) -> bool:
+    return bool(getattr(user, "is_authenticated", False)) and user.is_active
+
+
+# --- devices and their readings -------------------------------------------------------------------------
+
+
+def visible_devices(user) -> QuerySet[Device]:
+    """Devices of the projects the user may read."""
+    return Device.objects.filter(project__in=project_permissions.visible_projects(user))
+
+
+def may_manage_devices(user, project: Project) -> bool:
+    """Register, edit, retire and re-key a project's devices and keep its real-name register: the district
+    bureau (or the city's), and the project's general contractor, who installs and runs them."""
+    if project_permissions.is_regulator_of(user, project):
+        return True
+    return ParticipantRole.GENERAL_CONTRACTOR in project_permissions.participant_roles(user, project)
+
+
+def may_manage_device(user, device: Device) -> bool:
+    return may_manage_devices(user, device.project)
+
+
+def may_command(user, device: Device) -> bool:
+    """Switch a fog cannon / sprinkler by hand: regulators of its project only."""
+    return project_permissions.is_regulator_of(user, device.project)
+
+
+# --- alarms -----------------------------------------------------------------------------------------------
+
+
+def visible_alarms(user) -> QuerySet[Alarm]:
+    return Alarm.objects.filter(project__in=project_permissions.visible_projects(user)).select_related(
+        "project", "device", "rule"
+    )
+
+
+def may_acknowledge(user, alarm: Alarm) -> bool:
+    """The project's regulators and its participants (the site answers for its alarms)."""
+    project = alarm.project
+    return project_permissions.is_regulator_of(user, project) or bool(
+        project_permissions.participant_roles(user, project)
+    )
+
+
+def may_resolve(user, alarm: Alarm) -> bool:
+    return project_permissions.is_regulator_of(user, alarm.project)
+
+
+def alarm_powers(user, project: Project | None = None) -> tuple[bool, bool]:
+    """(may acknowledge, may resolve) for a page's buttons: for one project exactly; for the alarm list by role,
+    which agrees for every alarm in visible_alarms(user) (a district regulator sees only its jurisdiction's
+    projects, an enterprise user only those it takes part in). The services still check each alarm."""
+    if not _signed_in(user):
+        return False, False
+    if project is not None:
+        regulator = project_permissions.is_regulator_of(user, project)
+        return regulator or bool(project_permissions.participant_roles(user, project)), regulator
+    regulator = user.role in (Role.BUREAU_ADMIN, Role.DISTRICT_REGULATOR)
+    return regulator or user.role == Role.ENTERPRISE_USER, regulator
+
+
+# --- limits -----------------------------------------------------------------------------------------------
+# The city bureau's administrator edits the city-wide rules (jurisdiction empty); a district regulator
+# creates, edits and deactivates its own jurisdiction's overrides, never city-wide rules nor another
+# district's. Everyone else may not see the limit pages.
+
+
+def may_view_limits(user) -> bool:
+    if not _signed_in(user):
+        return False
+    if user.role == Role.BUREAU_ADMIN:
+        return True
+    return user.role == Role.DISTRICT_REGULATOR and user.jurisdiction is not None
+
+
+def own_limit_district(user) -> Jurisdiction | None:
+    """The jurisdiction whose overrides a district regulator keeps (None for anyone else)."""
+    if not may_view_limits(user) or user.role != Role.DISTRICT_REGULATOR:
+        return None
+    jurisdiction = user.jurisdiction
+    return jurisdiction if jurisdiction.parent_id is not None else None
+
+
+def may_create_limit(user) -> bool:
+    return may_view_limits(user) and (user.role == Role.BUREAU_ADMIN or own_limit_district(user) is not None)
+
+
+def may_edit_limit(user, rule: LimitRule) -> bool:
+    if not may_view_limits(user):
+        return False
+    if user.role == Role.BUREAU_ADMIN:
+        return rule.jurisdiction_id is None
+    district = own_limit_district(user)
+    return district is not None and rule.jurisdiction_id == district.pk
+
+
+def visible_limit_rules(user) -> QuerySet[LimitRule]:
+    """City-wide rules and the user's own district's; the bureau reads every district's overrides."""
+    qs = LimitRule.objects.select_related("jurisdiction")
+    if not may_view_limits(user):
+        return qs.none()
+    if user.role == Role.BUREAU_ADMIN:
+        return qs
+    return qs.filter(Q(jurisdiction__isnull=True) | Q(jurisdiction=user.jurisdiction))
+
+
+# --- the real-name register (workers, gates, crane operators) -------------------------------------------
+
+
+def may_manage_workers(user, project: Project) -> bool:
+    return may_manage_devices(user, project)
