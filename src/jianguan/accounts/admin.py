@@ -24,7 +24,12 @@ class DepartmentAdmin(admin.ModelAdmin):
 
 @admin.register(DataSharingRule)
 class DataSharingRuleAdmin(admin.ModelAdmin):
-    list_display = ["department_kind", "resource", "purpose", "legal_basis", "active"]
+    list_display = ["department_kind", "resource", "grants_label", "purpose", "legal_basis", "active"]
+    readonly_fields = ["grants_label"]
+
+    @admin.display(description="授权查看的内容")
+    def grants_label(self, obj):
+        return obj.grants
 
 
 @admin.register(ApiToken)

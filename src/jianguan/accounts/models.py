@@ -127,12 +127,38 @@ class ApiToken(models.Model):
 
 
 class DataSharingRule(models.Model):
-    """What another department may read, and on which legal basis. No rule, no access."""
+    """What another department may read, and on which legal basis. No rule, no access.
+
+    A rule grants one part of the projects in the department's jurisdiction (`Resource`; what each part holds is
+    `GRANTS`, shown beside the rule). Every page, API route, export and live stream that shows a part asks
+    `projects.permissions` / `sites.permissions`, which ask `accounts.sharing`; every read is logged with the
+    rule that allowed it. The basic part is the way in: without it a department sees no project at all."""
 
     class Resource(models.TextChoices):
         PROJECT_BASIC = "project_basic", "项目基本信息"
         PROJECT_PARTICIPANTS = "project_participants", "参建单位及关键岗位人员"
         PROJECT_DOCUMENTS = "project_documents", "项目文件"
+        PROJECT_RECORDS = "project_records", "审批与监管记录"
+        PROJECT_PROGRESS = "project_progress", "施工进度报告"
+        SITE_MONITORING = "site_monitoring", "现场监测数据与告警"
+        SITE_WORKFORCE = "site_workforce", "实名制用工与考勤"
+
+    # What each part shows, in the words the rule's page and the operator's guide use.
+    GRANTS = {
+        Resource.PROJECT_BASIC: (
+            "项目名称、编号、类型、地址与位置、规模参数、危大工程识别结果、状态与计划日期、建设单位；项目列表与搜索"
+        ),
+        Resource.PROJECT_PARTICIPANTS: "参建单位及其角色，关键岗位人员（姓名、脱敏身份证号、所属单位、证书）",
+        Resource.PROJECT_DOCUMENTS: "申报材料清单、文件目录与各版本，文件下载",
+        Resource.PROJECT_RECORDS: (
+            "审批流转记录（含经办人）、预审结论与问题、项目操作日志与时间线（其中可能出现关键岗位人员姓名）"
+        ),
+        Resource.PROJECT_PROGRESS: "施工进度报告及现场照片",
+        Resource.SITE_MONITORING: (
+            "监测设备、监测数据与趋势、汇总统计与导出、告警及其处置、喷淋雾炮指令、监测总览、实时告警推送"
+        ),
+        Resource.SITE_WORKFORCE: "实名制人员名册、闸机进出场与考勤、塔吊司机资格核验",
+    }
 
     department_kind = models.CharField("部门类别", max_length=20, choices=Department.Kind.choices)
     resource = models.CharField("数据项", max_length=40, choices=Resource.choices)
@@ -146,3 +172,7 @@ class DataSharingRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_department_kind_display()} → {self.get_resource_display()}"
+
+    @property
+    def grants(self) -> str:
+        return self.GRANTS.get(self.resource, "")

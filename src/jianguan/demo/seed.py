@@ -219,9 +219,21 @@ def seed_departments(jur: dict[str, Jurisdiction]) -> dict[str, Department]:
             "《保障农民工工资支付条例》",
         ),
         (
+            Department.Kind.HR,
+            DataSharingRule.Resource.SITE_WORKFORCE,
+            "核对实名制用工与考勤，查处拖欠农民工工资",
+            "《保障农民工工资支付条例》",
+        ),
+        (
             Department.Kind.ENVIRONMENT,
             DataSharingRule.Resource.PROJECT_BASIC,
             "施工扬尘与噪声联合监管",
+            "《大气污染防治法》《噪声污染防治法》",
+        ),
+        (
+            Department.Kind.ENVIRONMENT,
+            DataSharingRule.Resource.SITE_MONITORING,
+            "施工扬尘与噪声在线监测数据共享",
             "《大气污染防治法》《噪声污染防治法》",
         ),
         (
@@ -240,6 +252,12 @@ def seed_departments(jur: dict[str, Jurisdiction]) -> dict[str, Department]:
             Department.Kind.EMERGENCY,
             DataSharingRule.Resource.PROJECT_PARTICIPANTS,
             "事故调查核对责任主体",
+            "《安全生产法》",
+        ),
+        (
+            Department.Kind.EMERGENCY,
+            DataSharingRule.Resource.SITE_MONITORING,
+            "塔吊等起重机械与现场安全告警的应急联动",
             "《安全生产法》",
         ),
         (

@@ -10,10 +10,11 @@ from ninja.pagination import paginate
 from pydantic import Field, field_validator
 
 from jianguan.core.pagination import BoundedPageNumberPagination
-from jianguan.registry.models import Enterprise, Person
+from jianguan.registry.models import Enterprise
 
 from . import dangerous_works, lifecycle, permissions, services
 from .models import Document, DocumentKind, DocumentVersion, KeyPostRole, ParticipantRole, ProjectType, State
+from .permissions import Part
 from .prereview import missing_documents
 from .requirements import filing_requirements
 
@@ -188,9 +189,9 @@ class ParticipantIn(Schema):
     role: ParticipantRole
 
 
-@router.get("/projects/{project_id}/participants", response=list[ParticipantOut])
+@router.get("/projects/{project_id}/participants", response={200: list[ParticipantOut], 403: ErrorOut, 404: ErrorOut})
 def list_participants(request, project_id: int):
-    project = services.get_project_for(request.user, project_id)
+    project = services.get_project_for(request.user, project_id, Part.PROJECT_PARTICIPANTS, what="参建单位")
     return project.participants.select_related("enterprise")
 
 
@@ -246,21 +247,21 @@ class KeyPersonIn(Schema):
     role: KeyPostRole
 
 
-@router.get("/projects/{project_id}/key-people", response={200: list[KeyPersonOut], 403: ErrorOut})
+@router.get("/projects/{project_id}/key-people", response={200: list[KeyPersonOut], 403: ErrorOut, 404: ErrorOut})
 def list_key_people(request, project_id: int):
-    project = services.get_project_for(request.user, project_id)
-    if not permissions.can_see_people(request.user, project):
-        from django.core.exceptions import PermissionDenied
-
-        raise PermissionDenied("无权查看关键岗位人员")
+    project = services.get_project_for(request.user, project_id, Part.PROJECT_PARTICIPANTS, what="关键岗位人员")
     return project.key_people.select_related("person__employer").prefetch_related("person__certificates")
 
 
-@router.post("/projects/{project_id}/key-people", response={201: KeyPersonOut, 403: ErrorOut, 404: ErrorOut})
+@router.post(
+    "/projects/{project_id}/key-people", response={201: KeyPersonOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+)
 def add_key_person(request, project_id: int, payload: KeyPersonIn):
+    """Registers a key post: `person_id` must be an employee of the participant that answers for the post
+    (项目经理 and 专职安全员: the general contractor; 总监理工程师: the supervisor). Any other id, existing or not,
+    is refused with the same 422."""
     project = services.get_project_for(request.user, project_id)
-    person = Person.objects.get(pk=payload.person_id)
-    return 201, services.add_key_person(request.user, project, person, payload.role.value)
+    return 201, services.add_key_person(request.user, project, payload.person_id, payload.role.value)
 
 
 # --- requirements, pre-review, lifecycle ------------------------------------------------------------
@@ -304,9 +305,9 @@ def match_requirements(request, payload: ParametersIn):
     return {"matches": [m.__dict__ for m in dangerous_works.match(clean)], "errors": errors}
 
 
-@router.get("/projects/{project_id}/requirements", response=RequirementsOut)
+@router.get("/projects/{project_id}/requirements", response={200: RequirementsOut, 403: ErrorOut, 404: ErrorOut})
 def project_requirements(request, project_id: int):
-    project = services.get_project_for(request.user, project_id)
+    project = services.get_project_for(request.user, project_id, Part.PROJECT_DOCUMENTS, what="申报材料清单")
     reqs = filing_requirements(project.project_type, project.parameters or {})
     missing = set(map(id, missing_documents(project, reqs)))
     return {
@@ -339,9 +340,9 @@ class PreReviewOut(Schema):
     override_reason: str
 
 
-@router.get("/projects/{project_id}/prereview", response={200: PreReviewOut, 404: ErrorOut})
+@router.get("/projects/{project_id}/prereview", response={200: PreReviewOut, 403: ErrorOut, 404: ErrorOut})
 def latest_prereview(request, project_id: int):
-    project = services.get_project_for(request.user, project_id)
+    project = services.get_project_for(request.user, project_id, Part.PROJECT_RECORDS, what="自动预审结论")
     review = project.prereviews.get_queryset().first()
     if review is None:
         from django.core.exceptions import ObjectDoesNotExist
@@ -400,9 +401,11 @@ def _lifecycle(request, project):
     }
 
 
-@router.get("/projects/{project_id}/transitions", response=LifecycleOut)
+@router.get("/projects/{project_id}/transitions", response={200: LifecycleOut, 403: ErrorOut, 404: ErrorOut})
 def project_lifecycle(request, project_id: int):
-    return _lifecycle(request, services.get_project_for(request.user, project_id))
+    return _lifecycle(
+        request, services.get_project_for(request.user, project_id, Part.PROJECT_RECORDS, what="审批流转记录")
+    )
 
 
 @router.post(
@@ -470,9 +473,9 @@ class DocumentIn(Schema):
         return v.strip()
 
 
-@router.get("/projects/{project_id}/documents", response=list[DocumentOut])
+@router.get("/projects/{project_id}/documents", response={200: list[DocumentOut], 403: ErrorOut, 404: ErrorOut})
 def list_documents(request, project_id: int):
-    project = services.get_project_for(request.user, project_id)
+    project = services.get_project_for(request.user, project_id, Part.PROJECT_DOCUMENTS, what="文件目录")
     return project.documents.prefetch_related("versions__uploaded_by")
 
 
@@ -520,7 +523,9 @@ def upload_version(request, document_id: int, file: File[UploadedFile], note: Fo
 @router.get("/documents/{document_id}/versions/{number}/download", response={200: None, 403: ErrorOut, 404: ErrorOut})
 def download_version(request, document_id: int, number: int):
     version = DocumentVersion.objects.select_related("document__project").get(document_id=document_id, number=number)
-    services.get_project_for(request.user, version.document.project_id)  # 404 unless readable
+    services.get_project_for(
+        request.user, version.document.project_id, Part.PROJECT_DOCUMENTS, what="文件下载"
+    )  # 404 unless readable
     handle = services.open_version_for_download(request.user, version)
     return FileResponse(handle, as_attachment=True, filename=version.original_name, content_type=version.content_type)
 
@@ -556,9 +561,11 @@ class ProgressReportIn(Schema):
     summary: str = Field(min_length=2, max_length=4000)
 
 
-@router.get("/projects/{project_id}/progress-reports", response=list[ProgressReportOut])
+@router.get(
+    "/projects/{project_id}/progress-reports", response={200: list[ProgressReportOut], 403: ErrorOut, 404: ErrorOut}
+)
 def list_progress_reports(request, project_id: int):
-    project = services.get_project_for(request.user, project_id)
+    project = services.get_project_for(request.user, project_id, Part.PROJECT_PROGRESS, what="进度报告")
     return project.progress_reports.select_related("enterprise", "author").prefetch_related("photos")
 
 
@@ -603,10 +610,10 @@ class AuditOut(Schema):
         return obj.get_action_display()
 
 
-@router.get("/projects/{project_id}/audit", response=list[AuditOut])
+@router.get("/projects/{project_id}/audit", response={200: list[AuditOut], 403: ErrorOut, 404: ErrorOut})
 @paginate(BoundedPageNumberPagination, page_size=50)
 def project_audit(request, project_id: int):
-    project = services.get_project_for(request.user, project_id)
+    project = services.get_project_for(request.user, project_id, Part.PROJECT_RECORDS, what="操作日志")
     return services.timeline(project)
 
 

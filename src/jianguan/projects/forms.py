@@ -7,7 +7,7 @@ from jianguan.core.widgets import DatePicker
 from jianguan.registry.models import Enterprise, Person
 
 from . import dangerous_works
-from .models import DocumentKind, KeyPostRole, ParticipantRole, Project
+from .models import DocumentKind, KeyPerson, KeyPostRole, ParticipantRole, Project
 
 BASE_FIELDS = [
     "name",
@@ -91,13 +91,23 @@ class KeyPersonForm(forms.Form):
     def __init__(self, *args, project=None, **kwargs):
         super().__init__(*args, **kwargs)
         if project is not None:
-            employers = project.participants.values_list("enterprise_id", flat=True)
+            # The employees of the participants that answer for a key post (KeyPerson.POST_EMPLOYERS); the service
+            # checks the post's own participant.
+            roles = {r for post_roles in KeyPerson.POST_EMPLOYERS.values() for r in post_roles}
+            employers = project.participants.filter(role__in=roles).values_list("enterprise_id", flat=True)
             self.fields["person"].queryset = Person.objects.filter(employer_id__in=employers).select_related("employer")
             self.fields["person"].label_from_instance = lambda p: f"{p.name}（{p.employer}）"
 
 
 class DocumentForm(forms.Form):
     kind = forms.ChoiceField(label="文件类型", choices=DocumentKind.choices)
+
+    def __init__(self, *args, kinds: list[str] | None = None, **kwargs):
+        """`kinds`: the document kinds this user may add (permissions.uploadable_kinds); all when None."""
+        super().__init__(*args, **kwargs)
+        if kinds is not None:
+            self.fields["kind"].choices = [(k, label) for k, label in DocumentKind.choices if k in kinds]
+
     category = forms.CharField(
         label="危大工程类别",
         required=False,

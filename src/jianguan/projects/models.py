@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from jianguan.core.models import TimeStamped
@@ -107,12 +108,44 @@ class KeyPerson(models.Model):
     person = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="key_posts")
     role = models.CharField("岗位", max_length=30, choices=KeyPostRole.choices)
 
+    # A key post is held by an employee of the participant that answers for it: the general contractor's
+    # 项目经理 and 专职安全员, the supervisor's 总监理工程师.
+    POST_EMPLOYERS = {
+        KeyPostRole.PROJECT_MANAGER: (ParticipantRole.GENERAL_CONTRACTOR,),
+        KeyPostRole.SAFETY_OFFICER: (ParticipantRole.GENERAL_CONTRACTOR,),
+        KeyPostRole.CHIEF_SUPERVISOR: (ParticipantRole.SUPERVISOR,),
+    }
+    NOT_ELIGIBLE = "该人员不是本项目相应参建单位（{employers}）的在册人员"
+
     class Meta:
         unique_together = [("project", "person", "role")]
         verbose_name = verbose_name_plural = "关键岗位人员"
 
     def __str__(self) -> str:
         return f"{self.get_role_display()}：{self.person.name}"
+
+    @classmethod
+    def eligible_people(cls, project: Project, role: str):
+        """The registry's people who may hold the post in this project (what the page's picker lists)."""
+        from jianguan.registry.models import Person
+
+        employers = project.participants.filter(role__in=cls.POST_EMPLOYERS.get(role, ())).values("enterprise_id")
+        return Person.objects.filter(employer_id__in=employers).select_related("employer")
+
+    @classmethod
+    def refusal(cls, role: str) -> str:
+        """The one answer for a person who may not hold the post, whether or not the person exists."""
+        labels = "、".join(ParticipantRole(r).label for r in cls.POST_EMPLOYERS.get(role, ())) or "—"
+        return cls.NOT_ELIGIBLE.format(employers=labels)
+
+    def clean(self):
+        super().clean()
+        if (
+            self.role
+            and self.person_id
+            and not self.eligible_people(self.project, self.role).filter(pk=self.person_id).exists()
+        ):
+            raise ValidationError({"person": self.refusal(self.role)})
 
 
 class Transition(models.Model):

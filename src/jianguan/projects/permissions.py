@@ -1,14 +1,25 @@
-"""Who may see and do what with a project. The pages and the API both ask here, and nowhere else."""
+"""Who may see and do what with a project. Pages, API, exports, streams and services ask here, and nowhere else.
+
+Vocabulary: `visible_projects(user, part)` is the read scope (not in it → 404); `may_read_part(user, project,
+part)` says whether a readable project's part may be shown (no → 403 on its own route, the section left out of
+a page); `can_<action>` / `is_regulator_of` decide actions (no → 403).
+
+Parts (`Part`, the data-sharing resources) are what another department can be granted: the housing bureau's
+own staff and the project's participants read every part of a project they can see; a department officer reads
+the parts its department's active rules grant (accounts.sharing), the basic part being the way in."""
 
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
+from jianguan.accounts import sharing
 from jianguan.accounts.models import DataSharingRule, User
 
-from .models import ParticipantRole, Project, State
+from .models import Document, DocumentKind, ParticipantRole, Project, State
 
 Role = User.Role
+Part = DataSharingRule.Resource
+ALL_PARTS = frozenset(Part.values)
 
 # States in which the public portal shows a project (after a permit was issued).
 PUBLISHED_STATES = {
@@ -35,23 +46,26 @@ def _jurisdiction_q(user: User) -> Q:
     return Q(jurisdiction=jur) | Q(jurisdiction__parent=jur)
 
 
-def sharing_granted(user: User, resource: str) -> bool:
-    if user.role != Role.DEPT_OFFICER or user.department is None:
-        return False
-    return DataSharingRule.objects.filter(department_kind=user.department.kind, resource=resource, active=True).exists()
+def readable_parts(user) -> frozenset[str]:
+    """The parts of a visible project this user may read: all for the bureau's staff and enterprise users (they
+    see only their own projects), the granted ones for a department officer, the basic part for the public."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset({Part.PROJECT_BASIC})
+    if user.role == Role.DEPT_OFFICER:
+        return sharing.granted_parts(user)
+    return ALL_PARTS
 
 
-def visible_projects(user) -> QuerySet[Project]:
+def visible_projects(user, part: str = Part.PROJECT_BASIC) -> QuerySet[Project]:
+    """The projects whose `part` this user may read (the basic part: the projects the user may see at all)."""
     qs = Project.objects.all()
+    if part not in readable_parts(user):
+        return qs.none()
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return qs.filter(state__in=PUBLISHED_STATES)
     if user.role == Role.BUREAU_ADMIN:
         return qs.exclude(state__in=NOT_YET_FILED)
-    if user.role in {Role.DISTRICT_REGULATOR, Role.INSPECTOR}:
-        return qs.filter(_jurisdiction_q(user)).exclude(state__in=NOT_YET_FILED)
-    if user.role == Role.DEPT_OFFICER:
-        if not sharing_granted(user, DataSharingRule.Resource.PROJECT_BASIC):
-            return qs.none()
+    if user.role in {Role.DISTRICT_REGULATOR, Role.INSPECTOR, Role.DEPT_OFFICER}:
         return qs.filter(_jurisdiction_q(user)).exclude(state__in=NOT_YET_FILED)
     if user.role == Role.ENTERPRISE_USER and user.enterprise_id:
         return qs.filter(
@@ -60,8 +74,22 @@ def visible_projects(user) -> QuerySet[Project]:
     return qs.none()
 
 
+def may_read_part(user, project: Project, part: str) -> bool:
+    """Whether a part of a project the user can read may be shown to them."""
+    return part in readable_parts(user) and can_read(user, project)
+
+
 def can_read(user, project: Project) -> bool:
-    return visible_projects(user).filter(pk=project.pk).exists()
+    """Whether the user may see the project at all (its basic part). Remembered on the user object for the
+    request: a page asks for several parts of one project."""
+    cache = getattr(user, "_readable_projects", None) if user is not None else None
+    if cache is None:
+        cache = {}
+        if user is not None and getattr(user, "is_authenticated", False):
+            user._readable_projects = cache
+    if project.pk not in cache:
+        cache[project.pk] = visible_projects(user).filter(pk=project.pk).exists()
+    return cache[project.pk]
 
 
 def participant_roles(user, project: Project) -> set[str]:
@@ -75,7 +103,7 @@ def participant_roles(user, project: Project) -> set[str]:
 
 def is_regulator_of(user, project: Project) -> bool:
     """Acts on the project: the city bureau, or the district bureau of the project's jurisdiction."""
-    if not getattr(user, "is_authenticated", False):
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     if user.role == Role.BUREAU_ADMIN:
         return True
@@ -88,38 +116,78 @@ def can_edit(user, project: Project) -> bool:
     return project.state in APPLICANT_EDITABLE and "applicant" in participant_roles(user, project)
 
 
-def can_upload(user, project: Project, kind: str | None = None) -> bool:
-    roles = participant_roles(user, project)
+_WORKS_ROLES = frozenset(
+    {
+        ParticipantRole.GENERAL_CONTRACTOR,
+        ParticipantRole.SUBCONTRACTOR,
+        ParticipantRole.SUPERVISOR,
+        ParticipantRole.DESIGNER,
+        "applicant",
+    }
+)
+_APPLICANT = frozenset({"applicant"})
+GC, SUB, SUP, DES = (
+    ParticipantRole.GENERAL_CONTRACTOR,
+    ParticipantRole.SUBCONTRACTOR,
+    ParticipantRole.SUPERVISOR,
+    ParticipantRole.DESIGNER,
+)
+# Once the works have started, who keeps (adds and replaces) each kind of document: the party that issues or
+# answers for it. The applicant (建设单位) keeps its filing's documents; a supervisor cannot replace the contract,
+# a designer cannot replace a test report. During the filing only the applicant uploads.
+KIND_KEEPERS: dict[str, frozenset[str]] = {
+    DocumentKind.CONSTRUCTION_DRAWINGS: frozenset({"applicant", DES}),
+    DocumentKind.DRAWING_REVIEW_CERT: _APPLICANT,
+    DocumentKind.PLANNING_PERMIT: _APPLICANT,
+    DocumentKind.ENVIRONMENTAL_REPORT: _APPLICANT,
+    DocumentKind.CONTRACT: frozenset({"applicant", GC}),
+    DocumentKind.SAFETY_MEASURES: frozenset({"applicant", GC}),
+    DocumentKind.WAGE_ACCOUNT: frozenset({"applicant", GC}),
+    DocumentKind.SPECIAL_PLAN: frozenset({"applicant", GC, SUB}),
+    DocumentKind.EXPERT_REVIEW: frozenset({"applicant", GC}),
+    DocumentKind.TEST_REPORT: frozenset({"applicant", GC, SUB, SUP}),  # the 建设单位 commissions the testing
+    DocumentKind.MATERIAL_CERTIFICATE: frozenset({GC, SUB, SUP}),
+    DocumentKind.PROGRESS_PHOTO: _WORKS_ROLES,
+    DocumentKind.ACCEPTANCE_REPORT: frozenset({"applicant", SUP}),
+    DocumentKind.OTHER: _WORKS_ROLES,
+}
+
+
+def upload_roles(project: Project, kind: str | None) -> frozenset[str]:
+    """The participant roles that may add (or replace) a document of this kind in the project's state."""
     if project.state in APPLICANT_EDITABLE:
-        return "applicant" in roles
+        return _APPLICANT
     if project.state in WORKS_STATES:
-        # Contractor, supervisor and designer keep the works' record: photos, tests, certificates.
-        works_roles = {
-            ParticipantRole.GENERAL_CONTRACTOR,
-            ParticipantRole.SUBCONTRACTOR,
-            ParticipantRole.SUPERVISOR,
-            ParticipantRole.DESIGNER,
-            "applicant",
-        }
-        return bool(roles & works_roles)
-    return False
+        return KIND_KEEPERS.get(kind, _WORKS_ROLES) if kind else _WORKS_ROLES
+    return frozenset()
+
+
+def can_upload(user, project: Project, kind: str | None = None) -> bool:
+    """Add a document (of `kind`; without a kind: of any kind the user may keep)."""
+    return bool(participant_roles(user, project) & upload_roles(project, kind))
+
+
+def uploadable_kinds(user, project: Project) -> list[str]:
+    roles = participant_roles(user, project)
+    return [kind for kind in DocumentKind.values if roles & upload_roles(project, kind)]
+
+
+def can_add_version(user, document: Document) -> bool:
+    """Replace a document by a new version: its kind's keepers only (the old versions stay)."""
+    return can_upload(user, document.project, document.kind)
 
 
 def can_download(user, project: Project) -> bool:
     if not getattr(user, "is_authenticated", False):
         return False
-    if user.role == Role.DEPT_OFFICER and not sharing_granted(user, DataSharingRule.Resource.PROJECT_DOCUMENTS):
-        return False
-    return can_read(user, project)
+    return may_read_part(user, project, Part.PROJECT_DOCUMENTS)
 
 
 def can_see_people(user, project: Project) -> bool:
     """Key people (names, masked IDs) are not public; departments need the participants rule."""
     if not getattr(user, "is_authenticated", False):
         return False
-    if user.role == Role.DEPT_OFFICER and not sharing_granted(user, DataSharingRule.Resource.PROJECT_PARTICIPANTS):
-        return False
-    return can_read(user, project)
+    return may_read_part(user, project, Part.PROJECT_PARTICIPANTS)
 
 
 def can_create_project(user) -> bool:

@@ -11,7 +11,8 @@ from django.db import transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone
 
-from jianguan.accounts.models import DataSharingRule, User
+from jianguan.accounts import sharing
+from jianguan.accounts.models import User
 from jianguan.core import audit
 from jianguan.core.models import AuditEvent, Jurisdiction
 from jianguan.ledger import services as ledger
@@ -24,11 +25,14 @@ from .models import (
     DocumentKind,
     DocumentVersion,
     KeyPerson,
+    KeyPostRole,
     Participant,
+    ParticipantRole,
     ProgressReport,
     Project,
     State,
 )
+from .permissions import Part
 
 EDITABLE_FIELDS = (
     "name",
@@ -132,12 +136,24 @@ def remove_participant(user: User, participant: Participant) -> None:
 
 
 @transaction.atomic
-def add_key_person(user: User, project: Project, person: Person, role: str) -> KeyPerson:
+def add_key_person(user: User, project: Project, person: Person | int, role: str) -> KeyPerson:
+    """Registers a key post. `person` (or its id) must be an employee of the participant answering for the post
+    (KeyPerson.clean); any other id, existing or not, gets the same refusal."""
     if not permissions.can_edit(user, project):
         raise PermissionDenied("当前状态下您不能修改关键岗位人员")
-    post, created = KeyPerson.objects.get_or_create(project=project, person=person, role=role)
+    if role not in KeyPostRole.values:
+        raise ValidationError({"role": f"未知岗位：{role}"})
+    person_id = person.pk if isinstance(person, Person) else person
+    found = KeyPerson.eligible_people(project, role).filter(pk=person_id).first()
+    if found is None:
+        raise ValidationError({"person": KeyPerson.refusal(role)})
+    post = KeyPerson.objects.filter(project=project, person=found, role=role).first()
+    created = post is None
     if created:
-        audit.record(user, "create", post, project=project, changes={"role": role, "person": person.name})
+        post = KeyPerson(project=project, person=found, role=role)
+        post.full_clean()
+        post.save()
+        audit.record(user, "create", post, project=project, changes={"role": role, "person": found.name})
     return post
 
 
@@ -155,9 +171,18 @@ def upload_document(
     document: Document | None = None,
     note: str = "",
 ) -> DocumentVersion:
-    """Adds a document, or a new version of `document`. Old versions stay as they were."""
-    if not permissions.can_upload(user, project, kind):
-        raise PermissionDenied("当前状态下您不能为该项目上传文件")
+    """Adds a document, or a new version of `document` (with `note`: why it replaces the current one). Old
+    versions stay as they were; who may add which kind follows permissions.KIND_KEEPERS."""
+    if document is not None:
+        kind = document.kind
+        if not permissions.can_add_version(user, document):
+            raise PermissionDenied(
+                f"您无权替换“{document.get_kind_display()}”：该类文件由{_keepers(project, kind)}上传"
+            )
+        if not note.strip():
+            raise ValidationError({"note": "替换文件须说明原因（如：原文件有误、补充签章页）"})
+    elif not permissions.can_upload(user, project, kind):
+        raise PermissionDenied("当前状态下您不能为该项目上传此类文件")
     if kind not in DocumentKind.values:
         raise ValidationError({"kind": f"未知文件类型：{kind}"})
     sniffed = inspect_upload(file_name, content, photos_only=kind == DocumentKind.PROGRESS_PHOTO)
@@ -224,6 +249,11 @@ def upload_document(
     return version
 
 
+def _keepers(project: Project, kind: str) -> str:
+    labels = {"applicant": "建设单位（申报单位）", **dict(ParticipantRole.choices)}
+    return "、".join(labels[r] for r in sorted(permissions.upload_roles(project, kind))) or "——"
+
+
 def open_version_for_download(user: User, version: DocumentVersion):
     project = version.document.project
     if not permissions.can_download(user, project):
@@ -275,23 +305,28 @@ def add_progress_report(
     return report
 
 
-def note_read(user, project: Project) -> None:
-    """Every read by another department is logged (joint-enforcement rule)."""
-    if getattr(user, "role", None) == User.Role.DEPT_OFFICER:
-        audit.record(
-            user,
-            "read",
-            project,
-            project=project,
-            changes={"department": str(user.department), "rule": DataSharingRule.Resource.PROJECT_BASIC},
-        )
+PART_REFUSED = "本部门的数据共享规则未授权查看该项目的“{label}”"
 
 
-def get_project_for(user, pk: int) -> Project:
-    """The project if this user may read it; otherwise Project.DoesNotExist (no existence leak)."""
+def get_project_for(user, pk: int, part: str = Part.PROJECT_BASIC, *, what: str = "项目详情") -> Project:
+    """The project if this user may read it, else Project.DoesNotExist (404, no existence leak); and when `part`
+    is not the basic one, the part too, else PermissionDenied (403). A department officer's read is logged
+    with the rule that allowed it."""
     project = permissions.visible_projects(user).select_related("jurisdiction", "applicant").get(pk=pk)
-    note_read(user, project)
+    if not permissions.may_read_part(user, project, part):
+        raise PermissionDenied(PART_REFUSED.format(label=Part(part).label))
+    sharing.note_read(user, part, what=what, project=project)
     return project
+
+
+def page_parts(user, project: Project) -> dict[str, bool]:
+    """Which parts of the project page this user is shown ({part: True}); a department officer's read of each
+    part shown is logged with its rule. The page leaves the other sections out and says why."""
+    parts = {part: permissions.may_read_part(user, project, part) for part in Part.values}
+    for part, shown in parts.items():
+        if shown and part != Part.PROJECT_BASIC:  # the basic part was logged when the project was fetched
+            sharing.note_read(user, part, what="项目详情页", project=project)
+    return parts
 
 
 def search_projects(
@@ -308,6 +343,12 @@ def search_projects(
         qs = qs.filter(project_type=project_type)
     if state:
         qs = qs.filter(state=state)
+    sharing.note_read(
+        user,
+        Part.PROJECT_BASIC,
+        what="项目列表与搜索",
+        query={"q": q, "jurisdiction": jurisdiction, "project_type": project_type, "state": state},
+    )
     return qs.order_by("-updated_at", "-id")
 
 

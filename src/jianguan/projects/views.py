@@ -92,43 +92,62 @@ def review_queue(request):
 def project_detail(request, pk: int):
     project = _project_or_404(request.user, pk)
     user = request.user
-    reqs = filing_requirements(project.project_type, project.parameters or {})
-    missing = {id(r) for r in missing_documents(project, reqs)}
-    evidence = ledger.entries_in_scope(f"project:{project.pk}")
-    devices = site_trends.with_latest(site_devices.devices_for(project), project)
+    parts = services.page_parts(user, project)
+    P = permissions.Part
     context = {
-        "evidence_versions": {
-            int(rid): e for (rtype, rid), e in evidence.items() if rtype == "projects.documentversion"
-        },
-        "evidence_transitions": {int(rid): e for (rtype, rid), e in evidence.items() if rtype == "projects.transition"},
         "project": project,
-        "participants": project.participants.select_related("enterprise"),
-        "show_people": permissions.can_see_people(user, project),
-        "key_people": project.key_people.select_related("person__employer").prefetch_related("person__certificates"),
-        "documents": project.documents.prefetch_related("versions__uploaded_by"),
-        "can_download": permissions.can_download(user, project),
-        "requirements": [(r, id(r) not in missing) for r in reqs],
+        "parts": parts,
+        "withheld": [P(p).label for p, shown in parts.items() if not shown],
         "matches": dangerous_works.match(project.parameters or {}),
-        "prereview": project.prereviews.first(),
-        "transitions": project.transitions.select_related("actor"),
         "available": lifecycle.available(user, project),
-        "timeline": services.timeline(project)[:100],
-        "reports": project.progress_reports.prefetch_related("photos"),
         "can_edit": permissions.can_edit(user, project),
         "can_upload": permissions.can_upload(user, project),
         "works_state": project.state in permissions.WORKS_STATES,
-        "participant_form": ParticipantForm(),
-        "key_person_form": KeyPersonForm(project=project),
-        "document_form": DocumentForm(),
-        "report_form": ProgressReportForm(),
         "parameter_specs": {s.key: s for s in dangerous_works.PARAMETERS},
-        "devices": devices,
-        "trend_windows": site_trends.WINDOWS if any(d.latest for d in devices) else [],
-        "alarm_panel": site_live.project_panel(user, project),
-        "can_manage_devices": site_permissions.may_manage_devices(user, project),
-        "can_command_actuators": permissions.is_regulator_of(user, project),
-        "gate_summary": site_roster.gate_summary_for(project, _day(request.GET.get("attendance_day", ""))),
     }
+    if parts[P.PROJECT_DOCUMENTS] or parts[P.PROJECT_RECORDS]:
+        evidence = ledger.entries_in_scope(f"project:{project.pk}")
+        context["evidence_versions"] = {
+            int(rid): e for (rtype, rid), e in evidence.items() if rtype == "projects.documentversion"
+        }
+        context["evidence_transitions"] = {
+            int(rid): e for (rtype, rid), e in evidence.items() if rtype == "projects.transition"
+        }
+    if parts[P.PROJECT_DOCUMENTS]:
+        reqs = filing_requirements(project.project_type, project.parameters or {})
+        missing = {id(r) for r in missing_documents(project, reqs)}
+        context.update(
+            requirements=[(r, id(r) not in missing) for r in reqs],
+            documents=project.documents.prefetch_related("versions__uploaded_by"),
+            can_download=permissions.can_download(user, project),
+            document_form=DocumentForm(kinds=permissions.uploadable_kinds(user, project)),
+        )
+    if parts[P.PROJECT_PARTICIPANTS]:
+        context.update(
+            participants=project.participants.select_related("enterprise"),
+            key_people=project.key_people.select_related("person__employer").prefetch_related("person__certificates"),
+            participant_form=ParticipantForm(),
+            key_person_form=KeyPersonForm(project=project),
+        )
+    if parts[P.PROJECT_RECORDS]:
+        context.update(
+            prereview=project.prereviews.first(),
+            transitions=project.transitions.select_related("actor"),
+            timeline=services.timeline(project)[:100],
+        )
+    if parts[P.PROJECT_PROGRESS]:
+        context.update(reports=project.progress_reports.prefetch_related("photos"), report_form=ProgressReportForm())
+    if parts[P.SITE_MONITORING]:
+        devices = site_trends.with_latest(site_devices.devices_for(project), project)
+        context.update(
+            devices=devices,
+            trend_windows=site_trends.WINDOWS if any(d.latest for d in devices) else [],
+            alarm_panel=site_live.project_panel(user, project),
+            can_manage_devices=site_permissions.may_manage_devices(user, project),
+            can_command_actuators=permissions.is_regulator_of(user, project),
+        )
+    if parts[P.SITE_WORKFORCE]:
+        context["gate_summary"] = site_roster.gate_summary_for(project, _day(request.GET.get("attendance_day", "")))
     return render(request, "projects/detail.html", context)
 
 
@@ -190,8 +209,12 @@ def key_person_add(request, pk: int):
     project = _project_or_404(request.user, pk)
     form = KeyPersonForm(request.POST, project=project)
     if form.is_valid():
-        services.add_key_person(request.user, project, form.cleaned_data["person"], form.cleaned_data["role"])
-        messages.success(request, "关键岗位人员已登记。")
+        try:
+            services.add_key_person(request.user, project, form.cleaned_data["person"], form.cleaned_data["role"])
+        except ValidationError as exc:
+            messages.error(request, "登记失败：" + "；".join(exc.messages))
+        else:
+            messages.success(request, "关键岗位人员已登记。")
     else:
         messages.error(request, "登记失败：请选择岗位和本项目参建单位的人员。")
     return redirect("projects:detail", pk=pk)

@@ -17,6 +17,7 @@ from .devices import identity
 from .devices import services as device_services
 from .ingest import store
 from .models import Device, GateEvent, Reading
+from .permissions import Part
 from .protocols import telemetry
 from .readings import trends
 from .workforce import cranes, gates, roster
@@ -106,16 +107,15 @@ class ErrorOut(Schema):
     detail: str
 
 
-def _device_for(request, device_id: int) -> Device:
-    """The device, if the user may read its project (404 otherwise, as for a device that does not exist)."""
-    device = Device.objects.select_related("project").get(pk=device_id)
-    project_services.get_project_for(request.user, device.project_id)  # 404 unless the project is readable
-    return device
+def _device_for(request, device_id: int, what: str = "监测设备") -> Device:
+    """The device, if the user may read its project's monitoring (404 otherwise, as for a device that does not
+    exist)."""
+    return device_services.get_device_for(request.user, device_id, what=what)
 
 
-@router.get("/projects/{project_id}/devices", response=list[DeviceOut])
+@router.get("/projects/{project_id}/devices", response={200: list[DeviceOut], 403: ErrorOut, 404: ErrorOut})
 def list_devices(request, project_id: int):
-    project = project_services.get_project_for(request.user, project_id)
+    project = project_services.get_project_for(request.user, project_id, Part.SITE_MONITORING, what="监测设备")
     return project.devices.all()
 
 
@@ -161,7 +161,7 @@ def reissue_device_token(request, device_id: int):
 @paginate(BoundedPageNumberPagination, page_size=100)
 def device_readings(request, device_id: int, filters: Query[ReadingFilter]):
     """Readings of a device, newest first; filter by parameter code, series and time range."""
-    device = _device_for(request, device_id)
+    device = _device_for(request, device_id, "监测数据")
     qs = Reading.objects.filter(device=device)
     if filters.parameter:
         qs = qs.filter(parameter=filters.parameter)
@@ -318,7 +318,8 @@ class GateEventOut(Schema):
 
     @staticmethod
     def resolve_person_name(obj):
-        return obj.person.name if obj.person_id else None
+        # Only a person on this site's register is named: the gate is no registry lookup for any ID number.
+        return obj.person.name if obj.person_id and obj.worker_id else None
 
 
 @router.post("/ingest/gate", auth=DeviceTokenAuth(), response={201: GateEventOut, 400: ErrorOut, 401: ErrorOut})
@@ -361,9 +362,10 @@ class WorkerOut(Schema):
         return obj.employer.name
 
 
-@router.post("/projects/{project_id}/workers", response={201: WorkerOut, 403: ErrorOut, 404: ErrorOut})
+@router.post("/projects/{project_id}/workers", response={201: WorkerOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
 def register_worker(request, project_id: int, payload: WorkerIn):
-    """Add a person to the project's real-name register (the general contractor or the regulator)."""
+    """Add a person to the project's real-name register (the general contractor or the regulator). The employer
+    must be a participant and the person its employee; any other person id, existing or not, gets the same 422."""
     project = project_services.get_project_for(request.user, project_id)
     return 201, roster.register_worker(request.user, project, **payload.dict())
 
@@ -377,10 +379,10 @@ class GateSummaryOut(Schema):
     attendance_by_employer: list[dict]
 
 
-@router.get("/projects/{project_id}/gate-summary", response=GateSummaryOut)
+@router.get("/projects/{project_id}/gate-summary", response={200: GateSummaryOut, 403: ErrorOut, 404: ErrorOut})
 def gate_summary(request, project_id: int, day: dt.date | None = None):
     """The day's attendance per employer and the flagged entries (挂靠/转包 signals)."""
-    project = project_services.get_project_for(request.user, project_id)
+    project = project_services.get_project_for(request.user, project_id, Part.SITE_WORKFORCE, what="实名制考勤")
     return gates.project_summary(project, day or timezone.localdate())
 
 
@@ -403,11 +405,14 @@ class CraneOperatorCheckOut(Schema):
         return obj.person.name if obj.person_id else None
 
 
-@router.get("/projects/{project_id}/crane-operators", response=list[CraneOperatorCheckOut])
+@router.get(
+    "/projects/{project_id}/crane-operators",
+    response={200: list[CraneOperatorCheckOut], 403: ErrorOut, 404: ErrorOut},
+)
 def crane_operators(request, project_id: int):
     """The latest operator check of each of the project's tower cranes: who the cab's reader reported and
     why they may not operate it (未登记 / 非本项目 / 无有效证书 / 当日未经闸机进场)."""
-    project = project_services.get_project_for(request.user, project_id)
+    project = project_services.get_project_for(request.user, project_id, Part.SITE_WORKFORCE, what="塔吊司机资格核验")
     return cranes.project_checks(project)
 
 
@@ -436,7 +441,7 @@ def command_device(request, device_id: int, payload: CommandIn):
     return 201, actuators.issue_manually(request.user, device, payload.action, payload.duration_s)
 
 
-@router.get("/alarms/{alarm_id}/commands", response=list[CommandOut])
+@router.get("/alarms/{alarm_id}/commands", response={200: list[CommandOut], 404: ErrorOut})
 def alarm_commands(request, alarm_id: int):
     """The sprinkler commands an alarm triggered, with their acknowledgement state."""
     return permissions.visible_alarms(request.user).get(pk=alarm_id).commands.all()
@@ -472,7 +477,7 @@ def device_aggregates(request, device_id: int, filters: Query[AggregateFilter]):
     select bucket starts. Kept after the raw readings are deleted (daily: forever)."""
     from .models import ReadingAggregate
 
-    device = _device_for(request, device_id)
+    device = _device_for(request, device_id, "监测汇总")
     qs = ReadingAggregate.objects.filter(device=device, bucket=filters.bucket)
     if filters.parameter:
         qs = qs.filter(parameter=filters.parameter)
@@ -514,7 +519,7 @@ class TrendOut(Schema):
 def device_trend(request, device_id: int, hours: int = Query(24, ge=1, le=trends.MAX_HOURS)):
     """A dust/noise monitor's or a crane's main parameters over the last `hours` (1–168) in about 144 buckets
     (mean and maximum of the valid values), with the limits that apply and each parameter's latest value."""
-    device = _device_for(request, device_id)
+    device = _device_for(request, device_id, "监测趋势")
     trend = trends.device_trend(device, hours=hours)
     return {
         "device_id": device.pk,

@@ -8,6 +8,7 @@ fraction of a B-tree's size; monthly partitioning is the next step at city scale
 
 import datetime as dt
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -201,6 +202,26 @@ class SiteWorker(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person.name}（{self.trade or '—'}）"
+
+    # One answer for a refused person, whether or not the id exists (the register is not a registry lookup).
+    NOT_ELIGIBLE = "人员不存在，或不是所填用工单位的在册人员"
+
+    @classmethod
+    def eligible_people(cls, project, employer_id: int):
+        """The registry's people who may be registered for `employer`: its employees, when it takes part in
+        the project (an employer that is no participant would hide the 挂靠 signal at the gate)."""
+        from jianguan.registry.models import Person
+
+        if not project.participants.filter(enterprise_id=employer_id).exists():
+            return Person.objects.none()
+        return Person.objects.filter(employer_id=employer_id)
+
+    def clean(self):
+        super().clean()
+        if self.employer_id and not self.project.participants.filter(enterprise_id=self.employer_id).exists():
+            raise ValidationError({"employer": "用工单位须为本项目的参建单位"})
+        if self.person_id and self.person.employer_id != self.employer_id:
+            raise ValidationError({"person": self.NOT_ELIGIBLE})
 
 
 class GateEvent(models.Model):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from jianguan.accounts.models import User
+from jianguan.accounts.models import DataSharingRule, User
 from jianguan.core.models import Jurisdiction
 from jianguan.projects import permissions as project_permissions
 from jianguan.projects.models import ParticipantRole, Project
@@ -17,6 +17,10 @@ from jianguan.projects.models import ParticipantRole, Project
 from .models import Alarm, Device, LimitRule
 
 Role = User.Role
+Part = DataSharingRule.Resource
+# Another department reads the room's data under the data-sharing parts: devices, readings, alarms and commands
+# are the monitoring part; the real-name register, gate attendance and crane operator checks the workforce part.
+MONITORING, WORKFORCE = Part.SITE_MONITORING, Part.SITE_WORKFORCE
 
 
 def _signed_in(user) -> bool:
@@ -26,9 +30,14 @@ def _signed_in(user) -> bool:
 # --- devices and their readings -------------------------------------------------------------------------
 
 
+def monitored_projects(user):
+    """The projects whose monitoring (devices, readings, alarms) the user may read."""
+    return project_permissions.visible_projects(user, MONITORING)
+
+
 def visible_devices(user) -> QuerySet[Device]:
-    """Devices of the projects the user may read."""
-    return Device.objects.filter(project__in=project_permissions.visible_projects(user))
+    """Devices of the projects whose monitoring the user may read."""
+    return Device.objects.filter(project__in=monitored_projects(user))
 
 
 def may_manage_devices(user, project: Project) -> bool:
@@ -52,9 +61,7 @@ def may_command(user, device: Device) -> bool:
 
 
 def visible_alarms(user) -> QuerySet[Alarm]:
-    return Alarm.objects.filter(project__in=project_permissions.visible_projects(user)).select_related(
-        "project", "device", "rule"
-    )
+    return Alarm.objects.filter(project__in=monitored_projects(user)).select_related("project", "device", "rule")
 
 
 def may_acknowledge(user, alarm: Alarm) -> bool:
@@ -128,6 +135,11 @@ def visible_limit_rules(user) -> QuerySet[LimitRule]:
 
 
 # --- the real-name register (workers, gates, crane operators) -------------------------------------------
+
+
+def may_read_workforce(user, project: Project) -> bool:
+    """The register, the gate's attendance and the crane operator checks (names, masked ID numbers)."""
+    return project_permissions.may_read_part(user, project, WORKFORCE)
 
 
 def may_manage_workers(user, project: Project) -> bool:

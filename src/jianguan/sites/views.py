@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from jianguan.accounts import sharing
 from jianguan.projects import permissions as project_permissions
 from jianguan.projects.models import Project
 
@@ -124,14 +125,14 @@ def _csv_download(rows, ascii_name: str, chinese_name: str) -> StreamingHttpResp
 def alarm_export(request):
     """The alarm list's filters as a CSV file."""
     query = AlarmFilterForm(request.GET).query()
-    rows = alarm_search.csv_rows(alarm_search.search(request.user, query))
+    rows = alarm_search.csv_rows(alarm_search.search(request.user, query, what="告警导出（CSV）"))
     return _csv_download(rows, "jianguan-alarms", "现场告警")
 
 
 @login_required
 def device_readings_export(request, device_id: int):
     """A monitor's or crane's readings of the last `days` (1–31, default 7) as a CSV file, one row per time."""
-    device = _device_for(request.user, device_id)
+    device = _device_for(request.user, device_id, "监测数据导出（CSV）")
     raw = request.GET.get("days", "7")
     days = min(max(int(raw), 1), trends.EXPORT_MAX_DAYS) if raw.isdigit() else 7
     until = timezone.now()
@@ -180,9 +181,10 @@ async def alarm_stream(request):
 def _watch(user, project_id, cursor, csrf_token) -> live.AlarmWatch:
     project = None
     if project_id is not None:
-        project = Project.objects.filter(pk=project_id).first()
-        if project is None or not project_permissions.can_read(user, project):
+        project = permissions.monitored_projects(user).filter(pk=project_id).first()
+        if project is None:
             raise Http404("项目不存在或无权查看")
+    sharing.note_read(user, permissions.MONITORING, what="实时告警推送", project=project)
     return live.AlarmWatch(user, project=project, cursor=cursor, csrf_token=csrf_token)
 
 
@@ -319,11 +321,13 @@ def device_create(request, project_id: int):
     return render(request, "sites/device_form.html", {"form": form, "project": project})
 
 
-def _device_for(user, device_id: int) -> Device:
-    """The device, if the user may see its project (404 otherwise, as for a device that does not exist)."""
-    device = get_object_or_404(Device.objects.select_related("project"), pk=device_id)
-    _project_for(user, device.project_id)
-    return device
+def _device_for(user, device_id: int, what: str = "监测设备") -> Device:
+    """The device, if the user may read its project's monitoring (404 otherwise, as for a device that does not
+    exist)."""
+    try:
+        return device_services.get_device_for(user, device_id, what=what)
+    except Device.DoesNotExist as exc:
+        raise Http404("设备不存在或无权查看") from exc
 
 
 def _managed_device(user, device_id: int) -> Device:

@@ -151,7 +151,7 @@ def test_document_versions_never_overwrite(applicant_user):
     project, user = applicant_user
     v1 = services.upload_document(user, project, kind="contract", file_name="c.pdf", content=PDF)
     v2 = services.upload_document(
-        user, project, kind="contract", file_name="c2.pdf", content=PDF + b"%2", document=v1.document
+        user, project, kind="contract", file_name="c2.pdf", content=PDF + b"%2", document=v1.document, note="补签章页"
     )
     assert (v1.number, v2.number) == (1, 2)
     assert v1.file.name != v2.file.name

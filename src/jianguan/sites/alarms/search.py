@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from jianguan.accounts import sharing
 from jianguan.core.models import Jurisdiction
-from jianguan.projects import permissions as project_permissions
 
 from .. import permissions
 from ..models import Alarm, LimitRule
@@ -62,7 +62,10 @@ def _local_midnight(day: dt.date, days_later: int = 0) -> dt.datetime | None:
         return None
 
 
-def search(user, query: AlarmQuery) -> QuerySet[Alarm]:
+def search(user, query: AlarmQuery, *, what: str = "告警列表") -> QuerySet[Alarm]:
+    """The alarms the user may read that match the query. A department officer's search is logged (`what`: the
+    list, the API, the CSV export) with the data-sharing rule that allowed it."""
+    sharing.note_read(user, permissions.MONITORING, what=what, query=asdict(query))
     qs = permissions.visible_alarms(user)
     if query.state == "open":
         qs = qs.filter(state__in=OPEN_STATES)
@@ -85,7 +88,7 @@ def search(user, query: AlarmQuery) -> QuerySet[Alarm]:
 
 def districts(user) -> QuerySet[Jurisdiction]:
     """The districts and zones of the projects the user may see: the choices of the district filter."""
-    visible = project_permissions.visible_projects(user)
+    visible = permissions.monitored_projects(user)
     return Jurisdiction.objects.filter(pk__in=visible.values("jurisdiction_id")).order_by("code")
 
 

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from jianguan.accounts import sharing
 from jianguan.core import audit
 from jianguan.core.permissions import require
 from jianguan.projects.models import Project
@@ -19,6 +20,14 @@ from ..models import Device
 from .identity import invalidate_cache, password_hash
 
 MANAGE_REFUSED = "只有项目所在区县监管部门或施工总承包单位可以登记和管理设备"
+
+
+def get_device_for(user, device_id: int, *, what: str = "监测设备") -> Device:
+    """The device if the user may read its project's monitoring, else Device.DoesNotExist (404: no existence
+    leak). A department officer's read is logged with the rule that allowed it."""
+    device = permissions.visible_devices(user).select_related("project").get(pk=device_id)
+    sharing.note_read(user, permissions.MONITORING, what=what, obj=device, project=device.project)
+    return device
 
 
 @transaction.atomic

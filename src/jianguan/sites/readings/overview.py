@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 
+from jianguan.accounts import sharing
+
 from .. import permissions
 from ..alarms import rules as alarms
 from ..alarms import search as alarm_search
@@ -90,9 +92,8 @@ def overview(
         annotations[f"v{i}"] = _latest(parameter, since, "value")
         annotations[f"t{i}"] = _latest(parameter, since, "ts")
     devices = (
-        Device.objects.filter(
-            project__in=permissions.project_permissions.visible_projects(user), kind=kind, retired_at__isnull=True
-        )
+        permissions.visible_devices(user)
+        .filter(kind=kind, retired_at__isnull=True)
         .select_related("project__jurisdiction")
         .annotate(open_alarms=Count("alarms", filter=Q(alarms__state__in=alarm_search.OPEN_STATES)), **annotations)
     )
@@ -128,4 +129,6 @@ def overview(
         )
     )
     columns = [(p, alarm_search.PARAMETER_LABELS.get(p, p)) for p in params]
+    query = {"kind": kind, "jurisdiction": jurisdiction, "q": q, "status": status}
+    sharing.note_read(user, permissions.MONITORING, what="监测总览", count=len(rows), query=query)
     return Overview(kind, columns, rows, total, online, over, alarmed)

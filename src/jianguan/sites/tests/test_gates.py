@@ -6,13 +6,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 
 from jianguan.accounts.models import ApiToken, User
 from jianguan.projects.models import State
-from jianguan.registry.models import Certificate, Enterprise
+from jianguan.registry.models import Certificate, Enterprise, Person
 from jianguan.sites.devices import services as device_services
-from jianguan.sites.models import GateEvent
+from jianguan.sites.models import GateEvent, SiteWorker
 from jianguan.sites.workforce import gates, roster
 from jianguan.testing import factories as f
 
@@ -78,10 +79,12 @@ def test_crane_operator_needs_a_valid_special_operation_certificate(site):
 def test_subcontracting_signals_and_summary(site):
     project, gc, gate, reg = site
     outsider_firm = f.EnterpriseFactory(kind=Enterprise.Kind.CONSTRUCTION, name="外来劳务公司")
+    # The register refuses both today (test_the_register_accepts_only_employees_of_participants); they come from
+    # rosters kept before, or drift: a firm that left the project, a person who changed employer since.
     borrowed = f.make_person(outsider_firm, "钱某")
-    register(reg, project, borrowed, outsider_firm)
+    SiteWorker.objects.create(project=project, person=borrowed, employer=outsider_firm, trade="普工")
     mismatch = f.make_person(outsider_firm, "李某")
-    register(reg, project, mismatch, gc)  # on the roster as the contractor's, employed elsewhere
+    SiteWorker.objects.create(project=project, person=mismatch, employer=gc, trade="普工")  # employed elsewhere
     ok = f.make_person(gc, "赵某")
     register(reg, project, ok, gc)
     assert gates.record_entry(gate, borrowed.reveal_id_number(), "in", TS).flags == ["employer_not_participant"]
@@ -126,7 +129,7 @@ def test_project_page_shows_todays_attendance_and_signals(site):
     project, gc, gate, reg = site
     outsider_firm = f.EnterpriseFactory(kind=Enterprise.Kind.CONSTRUCTION, name="外来劳务公司")
     borrowed = f.make_person(outsider_firm, "钱某")
-    register(reg, project, borrowed, outsider_firm)
+    SiteWorker.objects.create(project=project, person=borrowed, employer=outsider_firm)  # an older roster entry
     stranger = f.make_person(gc, "孙某")  # not on the roster
     gates.record_entry(gate, borrowed.reveal_id_number(), "in", timezone.now())
     gates.record_entry(gate, stranger.reveal_id_number(), "in", timezone.now())
@@ -160,3 +163,32 @@ def test_project_page_shows_another_days_attendance(site):
     assert f'name="attendance_day" value="{day.isoformat()}"' in section
     for odd in ("2099-01-01", "not-a-day", "2026-02-30"):  # the future is today; nonsense is today
         assert "当日无登记人员进场记录" in web.get(f"/projects/{project.pk}/", {"attendance_day": odd}).content.decode()
+
+
+def test_the_register_accepts_only_employees_of_participants(site):
+    project, gc, _gate, reg = site
+    outsider_firm = f.EnterpriseFactory(kind=Enterprise.Kind.CONSTRUCTION, name="外来劳务公司")
+    borrowed = f.make_person(outsider_firm, "钱某")
+    with pytest.raises(ValidationError) as exc:
+        register(reg, project, borrowed, outsider_firm)
+    assert exc.value.message_dict == {"employer_id": ["用工单位须为本项目的参建单位"]}
+    with pytest.raises(ValidationError) as by_other:  # a person of another firm, named as the contractor's
+        register(reg, project, borrowed, gc)
+    missing = Person.objects.order_by("-pk").first().pk + 1000
+    with pytest.raises(ValidationError) as by_missing:
+        roster.register_worker(reg, project, person_id=missing, employer_id=gc.pk)
+    assert by_other.value.message_dict == by_missing.value.message_dict  # the same answer: no registry lookup
+    assert not SiteWorker.objects.filter(project=project).exists()
+
+
+def test_the_gate_names_only_people_on_the_sites_register(site, client):
+    project, gc, gate, reg = site
+    stranger = f.make_person(gc, "周某")  # in the registry, not on this site's register
+    api = Client(HTTP_X_DEVICE_TOKEN=gate.issued_token)
+    body = {"id_number": stranger.reveal_id_number(), "direction": "in", "ts": "2026-11-20T08:00:00+08:00"}
+    answer = api.post("/api/ingest/gate", body, content_type="application/json").json()
+    assert answer["person_name"] is None and answer["flags"] == ["unregistered"]
+    register(reg, project, stranger, gc)
+    body["ts"] = "2026-11-20T08:05:00+08:00"
+    answer = api.post("/api/ingest/gate", body, content_type="application/json").json()
+    assert answer["person_name"] == "周某"

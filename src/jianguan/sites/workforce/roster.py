@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from jianguan.core import audit
 from jianguan.core.permissions import require
 from jianguan.projects.models import Project
-from jianguan.registry.models import Enterprise, Person
+from jianguan.registry.models import Enterprise
 
 from .. import permissions
 from ..models import Device, SiteWorker
@@ -20,18 +21,22 @@ from . import gates
 @transaction.atomic
 def register_worker(
     user, project: Project, *, person_id: int, employer_id: int, trade: str = "", required_operation: str = ""
-):
+) -> SiteWorker:
+    """Adds (or re-activates) a person on the project's real-name register. Only an employee of a participant
+    is accepted (SiteWorker.clean); any other id, existing or not, gets the same refusal."""
     require(permissions.may_manage_workers(user, project), "只有施工总承包单位或监管部门可以登记实名制人员")
-    worker, _ = SiteWorker.objects.update_or_create(
-        project=project,
-        person=Person.objects.get(pk=person_id),
-        defaults={
-            "employer": Enterprise.objects.get(pk=employer_id),
-            "trade": trade,
-            "required_operation": required_operation,
-            "active": True,
-        },
+    person = SiteWorker.eligible_people(project, employer_id).filter(pk=person_id).first()
+    if person is None:
+        if not project.participants.filter(enterprise_id=employer_id).exists():
+            raise ValidationError({"employer_id": "用工单位须为本项目的参建单位"})
+        raise ValidationError({"person_id": SiteWorker.NOT_ELIGIBLE})
+    worker = SiteWorker.objects.filter(project=project, person=person).first() or SiteWorker(
+        project=project, person=person
     )
+    worker.employer = Enterprise.objects.get(pk=employer_id)
+    worker.trade, worker.required_operation, worker.active = trade, required_operation, True
+    worker.full_clean()
+    worker.save()
     audit.record(user, "create", worker, project=project, changes={"trade": trade, "employer": worker.employer.name})
     return worker
 
