@@ -9,11 +9,20 @@ from ninja.files import UploadedFile
 from ninja.pagination import paginate
 from pydantic import Field, field_validator
 
+from jianguan.core.modelschema import input_schema
 from jianguan.core.pagination import BoundedPageNumberPagination
 from jianguan.registry.models import Enterprise
 
 from . import dangerous_works, lifecycle, permissions, services
-from .models import Document, DocumentKind, DocumentVersion, KeyPostRole, ParticipantRole, ProjectType, State
+from .models import (
+    Document,
+    DocumentKind,
+    DocumentVersion,
+    KeyPostRole,
+    ParticipantRole,
+    Project,
+    State,
+)
 from .permissions import Part
 from .prereview import missing_documents
 from .requirements import filing_requirements
@@ -69,38 +78,16 @@ class ProjectOut(Schema):
         return obj.applicant.name
 
 
-class ProjectIn(Schema):
-    name: str = Field(min_length=2, max_length=200)
-    project_type: ProjectType
-    jurisdiction_code: str
-    address: str = Field(min_length=2, max_length=200)
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
-    floor_area_m2: float | None = Field(None, ge=0)
-    investment_wan: float | None = Field(None, ge=0)
-    floors_above: int | None = Field(None, ge=0, le=300)
-    floors_below: int | None = Field(None, ge=0, le=30)
-    height_m: float | None = Field(None, ge=0, le=1000)
-    parameters: dict[str, Any] = {}
-    planned_start: dt.date | None = None
-    planned_end: dt.date | None = None
-
-
-class ProjectPatch(Schema):
-    name: str | None = Field(None, min_length=2, max_length=200)
-    project_type: ProjectType | None = None
-    jurisdiction_code: str | None = None
-    address: str | None = Field(None, min_length=2, max_length=200)
-    lat: float | None = Field(None, ge=-90, le=90)
-    lon: float | None = Field(None, ge=-180, le=180)
-    floor_area_m2: float | None = Field(None, ge=0)
-    investment_wan: float | None = Field(None, ge=0)
-    floors_above: int | None = Field(None, ge=0, le=300)
-    floors_below: int | None = Field(None, ge=0, le=30)
-    height_m: float | None = Field(None, ge=0, le=1000)
-    parameters: dict[str, Any] | None = None
-    planned_start: dt.date | None = None
-    planned_end: dt.date | None = None
+_JURISDICTION_CODE = Field(description="所属区县的行政区划代码（GB/T 2260），如 371302", max_length=12)
+_SCHEMA_FIELDS = tuple(f for f in Project.FILING_FIELDS if f != "jurisdiction")
+# The filing's input: built from the model's declaration (core.modelschema), the same limits as the page's form.
+ProjectIn = input_schema(
+    Project, _SCHEMA_FIELDS, name="ProjectIn", extra={"jurisdiction_code": (str, _JURISDICTION_CODE)}
+)
+ProjectPatch = input_schema(
+    Project, _SCHEMA_FIELDS, name="ProjectPatch", partial=True,
+    extra={"jurisdiction_code": (str | None, Field(None, description=_JURISDICTION_CODE.description, max_length=12))},
+)  # fmt: skip
 
 
 class ProjectFilter(Schema):

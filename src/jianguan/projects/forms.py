@@ -9,21 +9,8 @@ from jianguan.registry.models import Enterprise, Person
 from . import dangerous_works
 from .models import DocumentKind, KeyPerson, KeyPostRole, ParticipantRole, Project
 
-BASE_FIELDS = [
-    "name",
-    "project_type",
-    "jurisdiction",
-    "address",
-    "lat",
-    "lon",
-    "floor_area_m2",
-    "investment_wan",
-    "floors_above",
-    "floors_below",
-    "height_m",
-    "planned_start",
-    "planned_end",
-]
+# The filing's fields (Project.FILING_FIELDS) but the parameters, which get one form field each below.
+BASE_FIELDS = [name for name in Project.FILING_FIELDS if name != "parameters"]
 
 
 class ProjectForm(forms.ModelForm):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinLengthValidator, MinValueValidator
 from django.db import models
 
 from jianguan.core.models import TimeStamped
+from jianguan.core.validators import date_in_range
 
 
 class ProjectType(models.TextChoices):
@@ -49,24 +51,34 @@ class KeyPostRole(models.TextChoices):
 
 
 class Project(TimeStamped):
-    name = models.CharField("项目名称", max_length=200)
+    """A construction project. Its input rules are declared here once: field limits as validators, cross-field
+    rules in clean(); the filing page (ModelForm), the API's input schemas (core.modelschema, built from
+    FILING_FIELDS) and the services (full_clean) all follow them."""
+
+    name = models.CharField("项目名称", max_length=200, validators=[MinLengthValidator(2)])
     code = models.CharField("项目编号", max_length=40, unique=True)
     project_type = models.CharField("项目类型", max_length=30, choices=ProjectType.choices)
     jurisdiction = models.ForeignKey(
         "core.Jurisdiction", on_delete=models.PROTECT, related_name="projects", verbose_name="所属区县"
     )
-    address = models.CharField("建设地址", max_length=200)
-    lat = models.FloatField("纬度（WGS-84）")
-    lon = models.FloatField("经度（WGS-84）")
-    floor_area_m2 = models.FloatField("建筑面积（m²）", null=True, blank=True)
-    investment_wan = models.FloatField("总投资（万元）", null=True, blank=True)
-    floors_above = models.PositiveIntegerField("地上层数", null=True, blank=True)
-    floors_below = models.PositiveIntegerField("地下层数", null=True, blank=True)
-    height_m = models.FloatField("建筑高度（m）", null=True, blank=True)
+    address = models.CharField("建设地址", max_length=200, validators=[MinLengthValidator(2)])
+    lat = models.FloatField("纬度（WGS-84）", validators=[MinValueValidator(-90), MaxValueValidator(90)])
+    lon = models.FloatField("经度（WGS-84）", validators=[MinValueValidator(-180), MaxValueValidator(180)])
+    floor_area_m2 = models.FloatField(
+        "建筑面积（m²）", null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(10_000_000)]
+    )
+    investment_wan = models.FloatField(
+        "总投资（万元）", null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(100_000_000)]
+    )
+    floors_above = models.PositiveIntegerField("地上层数", null=True, blank=True, validators=[MaxValueValidator(300)])
+    floors_below = models.PositiveIntegerField("地下层数", null=True, blank=True, validators=[MaxValueValidator(30)])
+    height_m = models.FloatField(
+        "建筑高度（m）", null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(1000)]
+    )
     # 危大工程-relevant scale parameters, keyed as in jianguan.projects.dangerous_works.PARAMETERS.
     parameters = models.JSONField("规模参数", default=dict, blank=True)
-    planned_start = models.DateField("计划开工日期", null=True, blank=True)
-    planned_end = models.DateField("计划竣工日期", null=True, blank=True)
+    planned_start = models.DateField("计划开工日期", null=True, blank=True, validators=[date_in_range])
+    planned_end = models.DateField("计划竣工日期", null=True, blank=True, validators=[date_in_range])
     state = models.CharField("状态", max_length=30, choices=State.choices, default=State.DRAFT, db_index=True)
     applicant = models.ForeignKey(
         "registry.Enterprise",
@@ -83,8 +95,42 @@ class Project(TimeStamped):
         indexes = [models.Index(fields=["jurisdiction", "state"]), models.Index(fields=["project_type"])]
         verbose_name = verbose_name_plural = "工程项目"
 
+    # What the applicant files and may change while the filing is its own: the one list the form, the API's
+    # input schemas, the services and the audit snapshot use.
+    FILING_FIELDS = (
+        "name",
+        "project_type",
+        "jurisdiction",
+        "address",
+        "lat",
+        "lon",
+        "floor_area_m2",
+        "investment_wan",
+        "floors_above",
+        "floors_below",
+        "height_m",
+        "parameters",
+        "planned_start",
+        "planned_end",
+    )
+
     def __str__(self) -> str:
         return self.name
+
+    def clean(self):
+        super().clean()
+        from . import dangerous_works
+
+        errors: dict[str, list[str]] = {}
+        if self.planned_start and self.planned_end and self.planned_end < self.planned_start:
+            errors["planned_end"] = ["计划竣工日期不能早于计划开工日期"]
+        clean, problems = dangerous_works.validate_params(self.parameters or {})
+        for key, message in problems.items():
+            errors.setdefault(f"parameters.{key}", []).append(message)
+        if not problems:
+            self.parameters = clean
+        if errors:
+            raise ValidationError(errors)
 
 
 class Participant(models.Model):

@@ -18,7 +18,7 @@ from jianguan.core.models import AuditEvent, Jurisdiction
 from jianguan.ledger import services as ledger
 from jianguan.registry.models import Enterprise, Person
 
-from . import dangerous_works, permissions
+from . import permissions
 from .documents import inspect_upload
 from .models import (
     Document,
@@ -34,34 +34,12 @@ from .models import (
 )
 from .permissions import Part
 
-EDITABLE_FIELDS = (
-    "name",
-    "project_type",
-    "jurisdiction_id",
-    "address",
-    "lat",
-    "lon",
-    "floor_area_m2",
-    "investment_wan",
-    "floors_above",
-    "floors_below",
-    "height_m",
-    "parameters",
-    "planned_start",
-    "planned_end",
-)
+# The filing's editable fields (Project.FILING_FIELDS) as the model's attribute names.
+EDITABLE_FIELDS = tuple("jurisdiction_id" if f == "jurisdiction" else f for f in Project.FILING_FIELDS)
 
 
 def _snapshot(project: Project) -> dict[str, Any]:
     return {f: getattr(project, f) for f in EDITABLE_FIELDS}
-
-
-def _clean_parameters(data: dict[str, Any]) -> None:
-    if "parameters" in data:
-        clean, errors = dangerous_works.validate_params(data["parameters"] or {})
-        if errors:
-            raise ValidationError({f"parameters.{k}": v for k, v in errors.items()})
-        data["parameters"] = clean
 
 
 def next_project_code(jurisdiction: Jurisdiction) -> str:
@@ -77,13 +55,14 @@ def create_project(user: User, data: dict[str, Any]) -> Project:
     if not permissions.can_create_project(user):
         raise PermissionDenied("只有企业用户可以申报项目")
     data = dict(data)
-    _clean_parameters(data)
-    jurisdiction = Jurisdiction.objects.get(pk=data.pop("jurisdiction_id"))
+    jurisdiction = Jurisdiction.objects.filter(pk=data.pop("jurisdiction_id", None)).first()
+    if jurisdiction is None:
+        raise ValidationError({"jurisdiction": "请选择项目所在区县"})
     project = Project(applicant_id=user.enterprise_id, jurisdiction=jurisdiction, code=next_project_code(jurisdiction))
     for key, value in data.items():
         if key in EDITABLE_FIELDS:
             setattr(project, key, value)
-    project.full_clean(exclude=["parameters"])
+    project.full_clean()
     project.save()
     # The applicant is the owner (建设单位) when it is a developer; otherwise it adds the owner later.
     if user.enterprise.kind == Enterprise.Kind.DEVELOPER:
@@ -97,12 +76,11 @@ def update_project(user: User, project: Project, data: dict[str, Any]) -> Projec
     if not permissions.can_edit(user, project):
         raise PermissionDenied("当前状态下您不能修改该项目")
     data = dict(data)
-    _clean_parameters(data)
     before = _snapshot(project)
     for key, value in data.items():
         if key in EDITABLE_FIELDS:
             setattr(project, key, value)
-    project.full_clean(exclude=["parameters"])
+    project.full_clean()
     project.save()
     changes = audit.diff(before, _snapshot(project))
     if changes:
