@@ -8,6 +8,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from jianguan.accounts.auth import REQUIRED
 from jianguan.accounts.services import LoginLocked
+from jianguan.accounts.throttle import locked_message
 from jianguan.projects.documents import UploadRejected
 from jianguan.projects.lifecycle import TransitionError
 
@@ -67,7 +68,7 @@ def on_upload_rejected(request, exc: UploadRejected):
 
 @api.exception_handler(LoginLocked)
 def on_login_locked(request, exc):
-    return _error(request, 429, "locked", "登录失败次数过多，请稍后再试")
+    return _error(request, 429, "locked", locked_message())
 
 
 @api.exception_handler(MultiPartParserError)

@@ -174,6 +174,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+# One backend: Django's ModelBackend behind the login throttle, so every door that takes a password shares it.
+AUTHENTICATION_BACKENDS = ["jianguan.accounts.backends.ThrottledModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "projects:list"
 LOGOUT_REDIRECT_URL = "login"
@@ -229,9 +231,9 @@ UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 50 * 1024 * 1024, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
-# Login throttling (jianguan.accounts.throttle): failures per username and per IP within the window.
 # Threads (each with one database connection) shared by all open live-alarm pages' polls (sites/live.py).
 LIVE_ALARM_POLL_THREADS = env_int("LIVE_ALARM_POLL_THREADS", 4, minimum=1)
+# Login throttling (jianguan.accounts.throttle): failures per username and per IP within the window.
 LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5, minimum=1)
 LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 900, minimum=1)
 

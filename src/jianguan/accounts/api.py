@@ -1,5 +1,6 @@
 from ninja import Router, Schema
 
+from . import throttle
 from .models import ApiToken
 from .services import LoginLocked, login_with_password
 
@@ -38,7 +39,7 @@ def issue_token(request, payload: TokenIn):
     try:
         user = login_with_password(request, payload.username, payload.password)
     except LoginLocked:
-        return 429, {"code": "locked", "detail": "登录失败次数过多，请稍后再试"}
+        return 429, {"code": "locked", "detail": throttle.locked_message()}
     if user is None:
         return 401, {"code": "bad_credentials", "detail": "用户名或密码错误"}
     token, key = ApiToken.issue(user, payload.name[:100])

@@ -1,4 +1,4 @@
-"""Authentication services shared by the login page and the API."""
+"""Authentication services shared by the login page, the admin and the API."""
 
 from __future__ import annotations
 
@@ -6,23 +6,19 @@ from django.contrib.auth import authenticate
 from django.utils import timezone
 
 from . import throttle
+from .backends import LoginLocked, client_ip
 from .models import ApiToken, User
 
 
-class LoginLocked(Exception):
-    """Too many failed logins; try again later."""
-
-
 def login_with_password(request, username: str, password: str) -> User | None:
-    ip = request.META.get("REMOTE_ADDR") if request is not None else None
-    if throttle.is_locked(username, ip):
+    """The user for a right password; None for a wrong one; LoginLocked while the throttle holds.
+
+    Counting and the lock itself live in the authentication backend (backends.ThrottledModelBackend), so the
+    Django admin and every other caller of authenticate() share them; this only tells the page or the API
+    which answer to give."""
+    if throttle.is_locked(username, client_ip(request)):
         raise LoginLocked
-    user = authenticate(request, username=username, password=password)
-    if user is None:
-        throttle.register_failure(username, ip)
-        return None
-    throttle.reset(username)
-    return user
+    return authenticate(request, username=username, password=password)
 
 
 def user_for_token(key: str) -> User | None:

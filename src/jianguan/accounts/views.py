@@ -4,6 +4,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from . import throttle
 from .services import LoginLocked, login_with_password
 
 
@@ -14,12 +15,12 @@ class LoginForm(forms.Form):
 
 def login_view(request):
     form = LoginForm(request.POST or None)
-    error = ""
+    error, status = "", 200
     if request.method == "POST" and form.is_valid():
         try:
             user = login_with_password(request, form.cleaned_data["username"], form.cleaned_data["password"])
         except LoginLocked:
-            user, error = None, "登录失败次数过多，请15分钟后再试。"
+            user, error, status = None, throttle.locked_message(), 429
         if user is not None:
             login(request, user)
             target = request.GET.get("next", "")
@@ -27,7 +28,6 @@ def login_view(request):
                 target = "projects:list"
             return redirect(target)
         error = error or "用户名或密码错误。"
-    status = 429 if error.startswith("登录失败次数过多") else 200
     return render(request, "accounts/login.html", {"form": form, "error": error}, status=status)
 
 
