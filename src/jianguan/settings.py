@@ -226,10 +226,17 @@ WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"  # never served directly: documents go through permission-checked views
 
-# Uploads: sniffed and size-limited in jianguan.projects.documents.
+# Uploads: streamed to disk while hashed, sniffed and size-limited in jianguan.projects.documents.
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 50 * 1024 * 1024, minimum=1)
-DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# The server refuses a larger request body before reading it (jianguan.core.bodylimit around the ASGI and WSGI
+# apps): one file at the upload limit plus room for the form's other fields. A body declared larger gets 413.
+REQUEST_BODY_MAX_BYTES = env_int("REQUEST_BODY_MAX_BYTES", UPLOAD_MAX_BYTES + 1024 * 1024, minimum=1024)
+FILE_UPLOAD_HANDLERS = ["jianguan.projects.documents.HashingUploadHandler"]
+# Bodies that are not file uploads (JSON, form fields) over this answer 413 (API) / 400 (pages).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024, minimum=1024)
+# The ASGI handler keeps this much of a request body in memory before spooling it to disk (uploaded files
+# themselves always go to disk: HashingUploadHandler).
+FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 1024 * 1024, minimum=0)
 
 # Threads (each with one database connection) shared by all open live-alarm pages' polls (sites/live.py).
 LIVE_ALARM_POLL_THREADS = env_int("LIVE_ALARM_POLL_THREADS", 4, minimum=1)

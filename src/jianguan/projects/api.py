@@ -492,7 +492,7 @@ def upload_document(request, project_id: Id, payload: Form[DocumentIn], file: Fi
         category=payload.category,
         valid_until=payload.valid_until,
         file_name=file.name or "upload",
-        content=file.read(),
+        content=file,
         note=payload.note,
     )
     return 201, version.document
@@ -511,7 +511,7 @@ def upload_version(request, document_id: Id, file: File[UploadedFile], note: For
         project,
         kind=document.kind,
         file_name=file.name or "upload",
-        content=file.read(),
+        content=file,
         document=document,
         note=note,
     )
@@ -578,7 +578,7 @@ def add_progress_report(
         report_date=payload.report_date,
         percent_complete=payload.percent_complete,
         summary=payload.summary,
-        photos=[(p.name or "photo", p.read()) for p in (photos or [])],
+        photos=[(p.name or "photo", p) for p in (photos or [])],
     )
     return 201, report
 
