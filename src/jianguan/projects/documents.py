@@ -4,16 +4,21 @@ An upload never sits in memory whole. The server refuses a request body declared
 REQUEST_BODY_MAX_BYTES before reading it (core.bodylimit); below that, HashingUploadHandler (the only upload
 handler) writes each file to a temporary file as it arrives, computing its SHA-256 on the way, and stops
 keeping a file as soon as it passes UPLOAD_MAX_BYTES; inspect_upload then reads only the first bytes to sniff
-the type, and storage moves the temporary file into place.
+the type, checks the structure from the file on disk (a PDF must parse, with pypdf's limits tightened; an
+Office document must be a real OOXML package of its kind), and storage moves the temporary file into place.
 """
 
 from __future__ import annotations
 
 import hashlib
+import posixpath
+import xml.etree.ElementTree as ET
+import zipfile
 from dataclasses import dataclass
 from pathlib import PurePath
 
 import filetype
+import pypdf
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.core.files import File
@@ -29,12 +34,42 @@ ALLOWED = {
     ".webp": {"image/webp"},
     ".docx": {"application/vnd.openxmlformats-officedocument.wordprocessingml.document", "application/zip"},
     ".xlsx": {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/zip"},
+    ".pptx": {"application/vnd.openxmlformats-officedocument.presentationml.presentation", "application/zip"},
     ".dwg": {"image/vnd.dwg"},
     ".zip": {"application/zip"},
 }
 PHOTO_TYPES = {"image/jpeg", "image/png", "image/webp"}
 SNIFF_BYTES = 8192
 CHUNK = 64 * 1024
+
+# --- structure checks: the content must be what its type says, not just start like it -----------------------
+# Markup a browser would treat as a web page, refused at the start of a PDF (old browsers sniffed the first bytes).
+HTML_MARKERS = (b"<html", b"<!doctype", b"<script", b"<body", b"<head", b"<iframe", b"<svg", b"<?xml-stylesheet")
+# pypdf's own limits, tightened: a hostile PDF cannot make the check decompress, walk or allocate much.
+PDF_LIMITS = {
+    "maximum_declared_stream_length": 20_000_000,
+    "zlib_maximum_output_length": 20_000_000,
+    "lzw_maximum_output_length": 20_000_000,
+    "run_length_maximum_output_length": 20_000_000,
+    "array_based_stream_maximum_output_length": 20_000_000,
+    "stream_decoding_work_maximum_length": 50_000_000,
+    "array_maximum_element_count": 50_000,
+    "dictionary_maximum_element_count": 10_000,
+    "page_tree_maximum_entries": 20_000,
+    "page_tree_maximum_depth": 32,
+    "page_tree_maximum_page_entries": 200_000,
+    "jbig2dec_binary": None,  # never run an external program on an upload
+}
+# An Office Open XML package: its main part (found through _rels/.rels) must have the main content type of the
+# extension, so a .docx is a Word document (not a macro-enabled .docm, a spreadsheet, or any other ZIP).
+OOXML_MAIN_TYPES = {
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+    ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml",
+}
+OFFICE_DOCUMENT_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
+ZIP_MAX_ENTRIES = 10_000  # Office documents have tens to hundreds; the central directory is read whole
+OOXML_XML_MAX_BYTES = 1024 * 1024  # [Content_Types].xml and _rels/.rels, uncompressed
 
 
 class UploadRejected(Exception):
@@ -99,6 +134,93 @@ def _sniff(head: bytes) -> str | None:
     return kind.mime if kind else None
 
 
+def _check_pdf(file: File) -> None:
+    file.seek(0)
+    head = file.read(1024).lower()
+    if any(marker in head for marker in HTML_MARKERS):
+        raise UploadRejected("PDF 文件中含有网页代码（HTML），已拒绝")
+    file.seek(0)
+    try:
+        with pypdf.apply_configuration(**PDF_LIMITS):
+            reader = pypdf.PdfReader(file, strict=False, root_object_recovery_limit=1000)
+            if reader.is_encrypted and not reader.decrypt(""):
+                raise UploadRejected("PDF 文件设有打开密码，无法审查；请上传未加密的文件")
+            if len(reader.pages) < 1:
+                raise UploadRejected("PDF 文件没有页面")
+    except UploadRejected:
+        raise
+    except Exception as exc:  # pypdf's errors, a limit it hit, or a structure it could not follow
+        raise UploadRejected("PDF 文件结构无效或已损坏，无法打开") from exc
+
+
+def _zip_entry_count(file: File) -> int | None:
+    """The number of entries the ZIP's end-of-central-directory record declares (None: no such record)."""
+    file.seek(0, 2)
+    size = file.tell()
+    tail_length = min(size, 65_535 + 22)
+    file.seek(size - tail_length)
+    tail = file.read(tail_length)
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < 22:
+        return None
+    return int.from_bytes(tail[at + 10 : at + 12], "little")
+
+
+def _read_small(package: zipfile.ZipFile, name: str) -> bytes:
+    info = package.getinfo(name)
+    if info.file_size > OOXML_XML_MAX_BYTES:
+        raise UploadRejected(f"文件结构异常：{name} 过大")
+    data = package.read(info)
+    if len(data) > OOXML_XML_MAX_BYTES or b"<!DOCTYPE" in data.upper():
+        raise UploadRejected(f"文件结构异常：{name}")
+    return data
+
+
+def _main_part_type(package: zipfile.ZipFile) -> str | None:
+    """The content type of the package's main part (the officeDocument relationship's target)."""
+    rels = ET.fromstring(_read_small(package, "_rels/.rels"))
+    targets = [r.get("Target", "") for r in rels if r.get("Type") == OFFICE_DOCUMENT_REL]
+    if len(targets) != 1:
+        return None
+    part = posixpath.normpath(targets[0].lstrip("/"))
+    if part not in package.namelist():
+        return None
+    types = ET.fromstring(_read_small(package, "[Content_Types].xml"))
+    overrides = {t.get("PartName", "").lower(): t.get("ContentType") for t in types if t.tag.endswith("Override")}
+    defaults = {t.get("Extension", "").lower(): t.get("ContentType") for t in types if t.tag.endswith("Default")}
+    return overrides.get("/" + part.lower()) or defaults.get(posixpath.splitext(part)[1].lstrip(".").lower())
+
+
+def _check_zip(file: File, ext: str) -> None:
+    entries = _zip_entry_count(file)
+    if entries is None:
+        raise UploadRejected("ZIP 文件结构无效或已损坏")
+    if entries >= min(ZIP_MAX_ENTRIES, 0xFFFF):
+        raise UploadRejected(f"压缩包内文件过多（上限 {ZIP_MAX_ENTRIES} 个）")
+    try:
+        file.seek(0)
+        with zipfile.ZipFile(file) as package:
+            if ext in OOXML_MAIN_TYPES:
+                names = set(package.namelist())
+                if not {"[Content_Types].xml", "_rels/.rels"} <= names:
+                    raise UploadRejected(f"不是有效的 Office 文档（{ext}）：缺少内容类型或关系部件")
+                if _main_part_type(package) != OOXML_MAIN_TYPES[ext]:
+                    raise UploadRejected(f"文件内容与扩展名{ext}不符（不是该类 Office 文档，或含宏）")
+    except UploadRejected:
+        raise
+    except (zipfile.BadZipFile, ET.ParseError, KeyError, ValueError, EOFError, NotImplementedError) as exc:
+        raise UploadRejected("文件结构无效或已损坏，无法打开") from exc
+
+
+def check_structure(file: File, ext: str, mime: str) -> None:
+    """The content is what its type says: a PDF parses; an Office document is a real OOXML package of its kind;
+    a ZIP opens. Images and drawings are judged by their magic bytes (filetype) alone."""
+    if mime == "application/pdf":
+        _check_pdf(file)
+    elif ext in OOXML_MAIN_TYPES or ext == ".zip":
+        _check_zip(file, ext)
+
+
 def _as_file(content: bytes | File) -> File:
     return ContentFile(content) if isinstance(content, bytes | bytearray) else content
 
@@ -131,6 +253,7 @@ def inspect_upload(name: str, content: bytes | File, *, photos_only: bool = Fals
         raise UploadRejected(f"文件内容与扩展名{ext}不符（识别为 {mime or '未知'}）")
     if photos_only and mime not in PHOTO_TYPES:
         raise UploadRejected("进度照片须为 JPEG、PNG 或 WebP 图片")
+    check_structure(file, ext, mime)
     sha256 = _sha256(file)
     file.seek(0)
     safe_name = PurePath(name).name[:200]
