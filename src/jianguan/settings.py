@@ -253,6 +253,9 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not 
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# API tokens (POST /api/auth/token) expire this many days after issue; a password change or deactivation
+# revokes them at once.
+API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 90, minimum=1)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600, minimum=60)
 X_FRAME_OPTIONS = "DENY"

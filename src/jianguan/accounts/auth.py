@@ -6,7 +6,7 @@ from ninja.errors import HttpError
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
-from .services import user_for_token
+from .services import token_for_key
 
 
 class CsrfFailed(HttpError):
@@ -20,10 +20,12 @@ class TokenAuth(HttpBearer):
     """`Authorization: Bearer jg_…` for machine clients (tokens from POST /api/auth/token)."""
 
     def authenticate(self, request, token):
-        user = user_for_token(token)
-        if user is not None:
-            request.user = user
-        return user
+        found = token_for_key(token)
+        if found is None:
+            return None
+        request.user = found.user
+        request.api_token_id = found.pk
+        return found.user
 
 
 class SessionAuth(APIKeyCookie):

@@ -1,10 +1,16 @@
 from django import forms
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from . import throttle
+from . import services, throttle
+from .models import ApiToken
 from .services import LoginLocked, login_with_password
 
 
@@ -35,3 +41,24 @@ def login_view(request):
 def logout_view(request):
     logout(request)
     return redirect("login")
+
+
+@login_required
+def account(request):
+    """The user's own account: who they are, and their API tokens with a revoke button each."""
+    tokens = services.list_tokens(request.user)
+    return render(request, "accounts/account.html", {"tokens": tokens, "token_days": settings.API_TOKEN_DAYS})
+
+
+@login_required
+@require_POST
+def token_revoke(request, pk: int):
+    try:
+        token = services.revoke_token(request.user, pk)
+    except ApiToken.DoesNotExist:
+        raise Http404 from None
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"已撤销令牌“{token.name}”（jg_{token.prefix}…）。")
+    return redirect("account")
