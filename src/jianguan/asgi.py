@@ -3,4 +3,11 @@ import os
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jianguan.settings")
-application = get_asgi_application()
+django_application = get_asgi_application()
+
+from django.conf import settings  # noqa: E402  (after the settings module is chosen and Django set up)
+
+from jianguan.core.bodylimit import BodyLimitASGI  # noqa: E402
+
+# The server refuses request bodies over the cap before Django reads them (docs/deployment.md).
+application = BodyLimitASGI(django_application, settings.REQUEST_BODY_MAX_BYTES)

@@ -8,29 +8,77 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _raw(name: str) -> str | None:
+    """The variable's value, or None when it is unset or empty (an empty value means "use the default")."""
+    value = os.environ.get(name)
+    return None if value is None or value.strip() == "" else value.strip()
+
+
+def env_str(name: str, default: str) -> str:
+    """The variable as given (unset or empty: the default)."""
+    value = os.environ.get(name)
+    return default if value is None or value == "" else value
 
 
 def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
+    value = _raw(name)
+    if value is None:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    if value.lower() in _TRUE:
+        return True
+    if value.lower() in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false, yes/no, on/off), got {value!r}")
+
+
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+    value = _raw(name)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be an integer, got {value!r}") from None
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {number}")
+    return number
+
+
+def env_float(name: str, default: float, *, minimum: float | None = None) -> float:
+    value = _raw(name)
+    if value is None:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, got {value!r}") from None
+    if number != number or number in (float("inf"), float("-inf")):
+        raise ImproperlyConfigured(f"{name} must be a finite number, got {value!r}")
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {number}")
+    return number
 
 
 def env_list(name: str, default: str) -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+    return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
 
 BASE_DIR = Path(__file__).resolve().parent
 # Runtime state (SQLite file, media, keys) lives in ./var of the working directory unless configured.
-VAR_DIR = Path(os.environ.get("JIANGUAN_VAR_DIR", Path.cwd() / "var")).resolve()
+VAR_DIR = Path(env_str("JIANGUAN_VAR_DIR", str(Path.cwd() / "var"))).resolve()
 
 DEBUG = env_bool("DEBUG", False)
 
 
 def _secret_key() -> str:
-    key = os.environ.get("SECRET_KEY")
+    key = env_str("SECRET_KEY", "")
     if key:
         return key
     if not DEBUG and not env_bool("JIANGUAN_DEMO", False):
@@ -47,6 +95,8 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+# Key material for ID numbers at rest (jianguan.registry.protect); empty: derived from SECRET_KEY.
+FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY", "")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
@@ -60,6 +110,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "csp",
     "huey.contrib.djhuey",
     "ninja",  # serves the API docs (Swagger UI) from local static files, no CDN
     "jianguan.core",
@@ -82,6 +133,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
     "jianguan.core.middleware.RequestContextMiddleware",
 ]
 
@@ -107,8 +159,8 @@ TEMPLATES = [
 
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'jianguan.sqlite3'}"),
-        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'jianguan.sqlite3'}"),
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0),
         conn_health_checks=True,
     )
 }
@@ -125,6 +177,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+# One backend: Django's ModelBackend behind the login throttle, so every door that takes a password shares it.
+AUTHENTICATION_BACKENDS = ["jianguan.accounts.backends.ThrottledModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "projects:list"
 LOGOUT_REDIRECT_URL = "login"
@@ -136,7 +190,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_URL = env_str("REDIS_URL", "")
 
 
 def _redis_database_for_test_worker(url: str, worker: str) -> str:
@@ -147,8 +201,8 @@ def _redis_database_for_test_worker(url: str, worker: str) -> str:
     return parsed._replace(path=f"/{base + int(worker.removeprefix('gw'))}").geturl()
 
 
-if REDIS_URL and os.environ.get("PYTEST_XDIST_WORKER", "").startswith("gw"):
-    REDIS_URL = _redis_database_for_test_worker(REDIS_URL, os.environ["PYTEST_XDIST_WORKER"])
+if REDIS_URL and env_str("PYTEST_XDIST_WORKER", "").startswith("gw"):
+    REDIS_URL = _redis_database_for_test_worker(REDIS_URL, env_str("PYTEST_XDIST_WORKER", ""))
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
@@ -156,13 +210,13 @@ else:
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
-TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
+TIME_ZONE = env_str("TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
 LOCALE_PATHS = [BASE_DIR / "locale"]
 
 STATIC_URL = "static/"
-STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -172,33 +226,61 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = True
-MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"  # never served directly: documents go through permission-checked views
 
-# Uploads: sniffed and size-limited in jianguan.projects.documents.
-UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", str(50 * 1024 * 1024)))
-DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Uploads: streamed to disk while hashed, sniffed and size-limited in jianguan.projects.documents.
+UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 50 * 1024 * 1024, minimum=1)
+# The server refuses a larger request body before reading it (jianguan.core.bodylimit around the ASGI and WSGI
+# apps): one file at the upload limit plus room for the form's other fields. A body declared larger gets 413.
+REQUEST_BODY_MAX_BYTES = env_int("REQUEST_BODY_MAX_BYTES", UPLOAD_MAX_BYTES + 1024 * 1024, minimum=1024)
+FILE_UPLOAD_HANDLERS = ["jianguan.projects.documents.HashingUploadHandler"]
+# Bodies that are not file uploads (JSON, form fields) over this answer 413 (API) / 400 (pages).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024, minimum=1024)
+# The ASGI handler keeps this much of a request body in memory before spooling it to disk (uploaded files
+# themselves always go to disk: HashingUploadHandler).
+FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 1024 * 1024, minimum=0)
 
-# Login throttling (jianguan.accounts.throttle): failures per username and per IP within the window.
 # Threads (each with one database connection) shared by all open live-alarm pages' polls (sites/live.py).
-LIVE_ALARM_POLL_THREADS = int(os.environ.get("LIVE_ALARM_POLL_THREADS", "4"))
-LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
-LOGIN_FAILURE_WINDOW_SECONDS = int(os.environ.get("LOGIN_FAILURE_WINDOW_SECONDS", "900"))
+LIVE_ALARM_POLL_THREADS = env_int("LIVE_ALARM_POLL_THREADS", 4, minimum=1)
+# Login throttling (jianguan.accounts.throttle): failures per username and per IP within the window.
+LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5, minimum=1)
+LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 900, minimum=1)
 
 # Production hardening: on unless DEBUG, each switchable for a TLS-terminating proxy set-up.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
-SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000"))
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# API tokens (POST /api/auth/token) expire this many days after issue; a password change or deactivation
+# revokes them at once.
+API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 90, minimum=1)
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 3600)))
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600, minimum=60)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Content-Security-Policy on every response (django-csp): scripts, styles, fonts and fetches only from the site
+# itself (its own static files, the vendored ECharts and Swagger UI), no inline script or event handler, no
+# inline style in markup, no plug-ins, no framing, forms post only here. Images may be data: URIs (the admin's
+# and Swagger UI's icons). Templates keep no inline <script>, on…= handlers or style= (a test checks them).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
 
 NINJA_PAGINATION_PER_PAGE = 20
 NINJA_PAGINATION_MAX_LIMIT = 200
@@ -208,7 +290,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
@@ -220,44 +302,49 @@ HUEY = {
     "immediate": env_bool("HUEY_IMMEDIATE", False),
     "utc": True,
     "connection": {"url": REDIS_URL} if REDIS_URL else {"filename": str(VAR_DIR / "tasks.sqlite3")},
-    "consumer": {"workers": int(os.environ.get("HUEY_WORKERS", "2")), "worker_type": "thread"},
+    "consumer": {"workers": env_int("HUEY_WORKERS", 2, minimum=1), "worker_type": "thread"},
 }
 
 # Evidence log (jianguan.ledger): the checkpoint origin line and the Ed25519 signer key file.
-LEDGER_ORIGIN = os.environ.get("LEDGER_ORIGIN", "jianguan.linyi/evidence")
-LEDGER_SIGNING_KEY_FILE = os.environ.get("LEDGER_SIGNING_KEY_FILE", str(VAR_DIR / "ledger-signing.key"))
+LEDGER_ORIGIN = env_str("LEDGER_ORIGIN", "jianguan.linyi/evidence")
+LEDGER_SIGNING_KEY_FILE = env_str("LEDGER_SIGNING_KEY_FILE", str(VAR_DIR / "ledger-signing.key"))
 # Production brings its own key (a missing file is an error); the demo and tests generate one.
 LEDGER_GENERATE_KEY = env_bool("LEDGER_GENERATE_KEY", DEBUG or env_bool("JIANGUAN_DEMO", False))
-LEDGER_CHECKPOINT_MINUTES = int(os.environ.get("LEDGER_CHECKPOINT_MINUTES", "10"))
+LEDGER_CHECKPOINT_MINUTES = env_int("LEDGER_CHECKPOINT_MINUTES", 10, minimum=1)
 
 # Smart-site readings at volume (jianguan.sites.readings.aggregates): hourly/daily roll-ups, raw-data retention.
 # The roll-up job recomputes the last N hours every 10 minutes (late, spooled data lands in them).
-READINGS_ROLLUP_LOOKBACK_HOURS = int(os.environ.get("READINGS_ROLLUP_LOOKBACK_HOURS", "6"))
+READINGS_ROLLUP_LOOKBACK_HOURS = env_int("READINGS_ROLLUP_LOOKBACK_HOURS", 6, minimum=1)
 # Raw readings older than this many days are deleted once their day is aggregated (0 = keep forever);
 # hourly aggregates are kept READINGS_HOURLY_RETENTION_DAYS (0 = forever), daily aggregates forever.
-READINGS_RETENTION_DAYS = int(os.environ.get("READINGS_RETENTION_DAYS", "180"))
-READINGS_HOURLY_RETENTION_DAYS = int(os.environ.get("READINGS_HOURLY_RETENTION_DAYS", "730"))
+READINGS_RETENTION_DAYS = env_int("READINGS_RETENTION_DAYS", 180, minimum=0)
+READINGS_HOURLY_RETENTION_DAYS = env_int("READINGS_HOURLY_RETENTION_DAYS", 730, minimum=0)
 
 # Notifications (jianguan.notify): email over SMTP and the outbox's retries (docs/configuration.md).
-EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
-EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
-EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
-EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "jianguan@localhost")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "jianguan@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 NOTIFY_EMAIL = env_bool("NOTIFY_EMAIL", bool(EMAIL_HOST))  # no SMTP server configured, no email channel
-NOTIFY_MAX_ATTEMPTS = int(os.environ.get("NOTIFY_MAX_ATTEMPTS", "10"))
-NOTIFY_RETRY_BASE_SECONDS = int(os.environ.get("NOTIFY_RETRY_BASE_SECONDS", "60"))
-NOTIFY_RETRY_MAX_SECONDS = int(os.environ.get("NOTIFY_RETRY_MAX_SECONDS", "3600"))
-NOTIFY_WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("NOTIFY_WEBHOOK_TIMEOUT_SECONDS", "10"))
+NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 10, minimum=1)
+NOTIFY_RETRY_BASE_SECONDS = env_int("NOTIFY_RETRY_BASE_SECONDS", 60, minimum=1)
+NOTIFY_RETRY_MAX_SECONDS = env_int("NOTIFY_RETRY_MAX_SECONDS", 3600, minimum=1)
+NOTIFY_WEBHOOK_TIMEOUT_SECONDS = env_float("NOTIFY_WEBHOOK_TIMEOUT_SECONDS", 10, minimum=0.1)
 # Sent and given-up outbox rows older than this are deleted nightly (0 = keep forever); in-app notifications stay.
-NOTIFY_OUTBOX_RETENTION_DAYS = int(os.environ.get("NOTIFY_OUTBOX_RETENTION_DAYS", "90"))
-SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")  # e.g. https://jg.example.gov.cn: links in mail/robots
+NOTIFY_OUTBOX_RETENTION_DAYS = env_int("NOTIFY_OUTBOX_RETENTION_DAYS", 90, minimum=0)
+SITE_URL = env_str("SITE_URL", "").rstrip("/")  # e.g. https://jg.example.gov.cn: links in mail/robots
+
+# Devices over MQTT (jianguan.sites): the broker for ingest and actuator commands; empty: no broker.
+MQTT_URL = env_str("MQTT_URL", "")
+# How long an actuator command waits for the device's acknowledgement before it is resent.
+ACTUATOR_ACK_TIMEOUT_SECONDS = env_int("ACTUATOR_ACK_TIMEOUT_SECONDS", 60, minimum=1)
 
 JIANGUAN = {
-    "CITY_CODE": os.environ.get("JIANGUAN_CITY_CODE", "371300"),
+    "CITY_CODE": env_str("JIANGUAN_CITY_CODE", "371300"),
     "MAP_CENTER": (35.05, 118.35),
 }

@@ -22,3 +22,5 @@ STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.Static
 # Parallel workers (and earlier runs) share the Redis cache: each test process gets its own key space,
 # so one worker's failed logins never lock another worker's test user.
 CACHES["default"]["KEY_PREFIX"] = f"test-{os.getpid()}"  # noqa: F405
+# The suite's second pass (CI) runs the service tests against PostgreSQL, Redis and Mosquitto.
+JIANGUAN_TEST_SERVICES = env_bool("JIANGUAN_TEST_SERVICES", False)  # noqa: F405

@@ -15,6 +15,8 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="projects:list", permanent=False)),
     path("login/", account_views.login_view, name="login"),
     path("logout/", account_views.logout_view, name="logout"),
+    path("account/", account_views.account, name="account"),
+    path("account/tokens/<int:pk>/revoke/", account_views.token_revoke, name="token_revoke"),
     path("admin/", admin.site.urls),
     path(".well-known/jianguan-ledger-key", ledger_views.public_key, name="ledger_public_key"),
     path("api/", api.urls),

@@ -10,12 +10,13 @@ from jianguan.accounts.models import Department, User
 from jianguan.projects import dangerous_works
 from jianguan.registry.models import Enterprise
 from jianguan.testing import factories as f
+from jianguan.testing import files
 
 from .conftest import login
 
 pytestmark = pytest.mark.e2e  # the browser fixture (conftest.py) skips without chromium, fails in CI
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = files.PDF
 BASE_DOCS = [
     "施工图设计文件",
     "施工图审查合格书",

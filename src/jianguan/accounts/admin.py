@@ -1,7 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from .forms import ThrottledAdminAuthenticationForm
 from .models import ApiToken, DataSharingRule, Department, User
+
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 
 @admin.register(User)

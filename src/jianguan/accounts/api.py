@@ -1,6 +1,10 @@
+import datetime as dt
+
 from ninja import Router, Schema
 
-from .models import ApiToken
+from jianguan.core.schemas import Id
+
+from . import services, throttle
 from .services import LoginLocked, login_with_password
 
 router = Router(tags=["认证"])
@@ -15,6 +19,29 @@ class TokenIn(Schema):
 class TokenOut(Schema):
     token: str
     prefix: str
+    expires_at: dt.datetime
+
+
+class TokenInfoOut(Schema):
+    id: int
+    name: str
+    prefix: str
+    created_at: dt.datetime
+    last_used_at: dt.datetime | None
+    expires_at: dt.datetime
+    active: bool
+    revoked: bool
+    revoked_at: dt.datetime | None
+    revoked_reason: str
+    current: bool
+
+    @staticmethod
+    def resolve_active(obj):
+        return obj.is_active
+
+    @staticmethod
+    def resolve_current(obj, context):
+        return obj.pk == getattr(context["request"], "api_token_id", None)
 
 
 class MeOut(Schema):
@@ -38,11 +65,24 @@ def issue_token(request, payload: TokenIn):
     try:
         user = login_with_password(request, payload.username, payload.password)
     except LoginLocked:
-        return 429, {"code": "locked", "detail": "登录失败次数过多，请稍后再试"}
+        return 429, {"code": "locked", "detail": throttle.locked_message()}
     if user is None:
         return 401, {"code": "bad_credentials", "detail": "用户名或密码错误"}
-    token, key = ApiToken.issue(user, payload.name[:100])
-    return 201, {"token": key, "prefix": token.prefix}
+    token, key = services.issue_token(user, payload.name)
+    return 201, {"token": key, "prefix": token.prefix, "expires_at": token.expires_at}
+
+
+@router.get("/auth/tokens", response=list[TokenInfoOut])
+def list_tokens(request):
+    """Your own API tokens (never the keys): purpose, prefix, created, last used, expiry, revoked and why;
+    `current` marks the token this request came with."""
+    return services.list_tokens(request.user)
+
+
+@router.delete("/auth/tokens/{token_id}", response={200: TokenInfoOut, 403: ErrorOut, 404: ErrorOut})
+def revoke_token(request, token_id: Id):
+    """Revoke one of your own tokens at once (another user's token is 404)."""
+    return services.revoke_token(request.user, token_id)
 
 
 @router.get("/me", response=MeOut)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -81,6 +83,19 @@ class User(AbstractUser):
     def get_full_name(self) -> str:
         return self.display_name or super().get_full_name() or self.username
 
+    def save(self, *args, **kwargs):
+        """A new password (set_password, so the admin's and any form's too) or deactivation revokes the user's API
+        tokens: a token must not outlive the credentials or the account it was issued for. A hash upgraded by
+        Django on login is not a new password (check_password saves without set_password's marker)."""
+        update_fields = kwargs.get("update_fields")
+        relevant = update_fields is None or bool({"password", "is_active"} & set(update_fields))
+        new_password = relevant and not self._state.adding and self._password is not None
+        super().save(*args, **kwargs)
+        if relevant and not self.is_active:
+            self.api_tokens.revoke("账号已停用")
+        elif new_password:
+            self.api_tokens.revoke("密码已修改")
+
     @property
     def jurisdiction(self):
         return self.department.jurisdiction if self.department_id else None
@@ -91,19 +106,38 @@ class User(AbstractUser):
         return self.role in {self.Role.BUREAU_ADMIN, self.Role.DISTRICT_REGULATOR, self.Role.INSPECTOR}
 
 
-class ApiToken(models.Model):
-    """A bearer token for machine clients. Only a hash is stored; the key is shown once."""
+def default_token_expiry() -> dt.datetime:
+    return timezone.now() + dt.timedelta(days=settings.API_TOKEN_DAYS)
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+
+class ApiTokenQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(revoked=False, expires_at__gt=timezone.now())
+
+    def revoke(self, reason: str) -> int:
+        return self.filter(revoked=False).update(revoked=True, revoked_at=timezone.now(), revoked_reason=reason)
+
+
+class ApiToken(models.Model):
+    """A bearer token for machine clients. Only a hash is stored; the key is shown once. Every token expires
+    (API_TOKEN_DAYS after issue unless given a date) and is revoked when its user's password changes or the
+    user is deactivated (User.save)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name="用户")
     name = models.CharField("用途", max_length=100)
-    prefix = models.CharField(max_length=8, db_index=True)
+    prefix = models.CharField("前缀", max_length=8, db_index=True)
     key_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    expires_at = models.DateTimeField(null=True, blank=True)
-    revoked = models.BooleanField(default=False)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    last_used_at = models.DateTimeField("最近使用", null=True, blank=True)
+    expires_at = models.DateTimeField("有效期至", default=default_token_expiry)
+    revoked = models.BooleanField("已撤销", default=False)
+    revoked_at = models.DateTimeField("撤销时间", null=True, blank=True)
+    revoked_reason = models.CharField("撤销原因", max_length=100, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
 
     class Meta:
+        ordering = ["-created_at"]
         verbose_name = verbose_name_plural = "API令牌"
 
     def __str__(self) -> str:
@@ -114,16 +148,26 @@ class ApiToken(models.Model):
         return hashlib.sha256(key.encode()).hexdigest()
 
     @classmethod
-    def issue(cls, user: User, name: str, expires_at=None) -> tuple[ApiToken, str]:
+    def issue(cls, user: User, name: str, expires_at: dt.datetime | None = None) -> tuple[ApiToken, str]:
         key = "jg_" + secrets.token_urlsafe(32)
         token = cls.objects.create(
-            user=user, name=name, prefix=key[3:11], key_hash=cls.hash_key(key), expires_at=expires_at
+            user=user,
+            name=name,
+            prefix=key[3:11],
+            key_hash=cls.hash_key(key),
+            expires_at=expires_at or default_token_expiry(),
         )
         return token, key
 
     @property
     def is_active(self) -> bool:
-        return not self.revoked and (self.expires_at is None or self.expires_at > timezone.now())
+        return not self.revoked and self.expires_at > timezone.now()
+
+    @property
+    def state_label(self) -> str:
+        if self.revoked:
+            return f"已撤销（{self.revoked_reason}）" if self.revoked_reason else "已撤销"
+        return "有效" if self.is_active else "已过期"
 
 
 class DataSharingRule(models.Model):

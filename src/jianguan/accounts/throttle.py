@@ -1,7 +1,7 @@
 """Login throttling on the cache (Redis in production): failures counted per username and per client IP.
 
-Small on purpose: it guards both the login page and the API token endpoint with the same keys, which
-django-axes' per-backend hooks would split in two.
+Small on purpose: the authentication backend (backends.ThrottledModelBackend) asks it for every password
+presented (login page, API token endpoint, Django admin), with the same keys.
 """
 
 from __future__ import annotations
@@ -38,3 +38,8 @@ def register_failure(username: str, ip: str | None) -> None:
 
 def reset(username: str) -> None:
     cache.delete(_keys(username, None)[0])
+
+
+def locked_message() -> str:
+    minutes = max(1, round(settings.LOGIN_FAILURE_WINDOW_SECONDS / 60))
+    return f"登录失败次数过多，请{minutes}分钟后再试。"

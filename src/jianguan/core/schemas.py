@@ -6,7 +6,16 @@ import datetime as dt
 from typing import Annotated
 
 from django.utils import timezone
-from pydantic import AfterValidator
+from pydantic import AfterValidator, Field
+
+# The largest key the database holds (BigAutoField: a signed 64-bit integer). A larger number in a path, a query
+# or a body cannot name a row; said as a 422 before any query (SQLite raises OverflowError on such a parameter).
+MAX_ID = 2**63 - 1
+
+# A row's id in a path, a query or a body: 1 … 2⁶³−1, shown as such in the OpenAPI schema.
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+# A count, index or size that is not a row id but goes into a query: 0 … 2⁶³−1.
+DbInt = Annotated[int, Field(ge=0, le=MAX_ID)]
 
 
 def _storable(value: dt.datetime) -> dt.datetime:

@@ -8,6 +8,7 @@ from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema
 
 from jianguan.accounts.auth import OPTIONAL
+from jianguan.core.schemas import MAX_ID, DbInt
 
 from . import permissions, services
 from .models import LedgerEntry
@@ -48,13 +49,13 @@ class ConsistencyOut(Schema):
 
 
 class InclusionQuery(Schema):
-    index: int = Field(ge=0)
-    tree_size: int = Field(ge=1)
+    index: int = Field(ge=0, le=MAX_ID)
+    tree_size: int = Field(ge=1, le=MAX_ID)
 
 
 class ConsistencyQuery(Schema):
-    first: int = Field(ge=1)
-    second: int = Field(ge=1)
+    first: int = Field(ge=1, le=MAX_ID)
+    second: int = Field(ge=1, le=MAX_ID)
 
 
 class ErrorOut(Schema):
@@ -100,7 +101,7 @@ def sign_now(request):
 
 
 @router.get("/ledger/entries/{index}", auth=OPTIONAL, response={200: EntryOut, 404: ErrorOut})
-def get_entry(request, index: int):
+def get_entry(request, index: DbInt):
     entry = LedgerEntry.objects.get(index=index)
     return {
         "index": entry.index,
@@ -134,7 +135,7 @@ def consistency(request, q: Query[ConsistencyQuery]):
 
 
 @router.get("/ledger/entries/{index}/bundle", response={200: dict, 403: ErrorOut, 404: ErrorOut})
-def bundle(request, index: int):
+def bundle(request, index: DbInt):
     """The evidence bundle of an entry (entry, inclusion proof, signed checkpoint) for offline verification."""
     entry = LedgerEntry.objects.get(index=index)
     if not permissions.may_read_entry(request.user, entry):

@@ -11,6 +11,7 @@ from pydantic import Field, field_validator
 
 from jianguan.core.modelschema import input_schema
 from jianguan.core.pagination import BoundedPageNumberPagination
+from jianguan.core.schemas import Id
 from jianguan.registry.models import Enterprise
 
 from . import dangerous_works, lifecycle, permissions, services
@@ -136,12 +137,12 @@ def create_project(request, payload: ProjectIn):
 
 
 @router.get("/projects/{project_id}", response={200: ProjectOut, 404: ErrorOut})
-def get_project(request, project_id: int):
+def get_project(request, project_id: Id):
     return services.get_project_for(request.user, project_id)
 
 
 @router.patch("/projects/{project_id}", response={200: ProjectOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
-def patch_project(request, project_id: int, payload: ProjectPatch):
+def patch_project(request, project_id: Id, payload: ProjectPatch):
     project = services.get_project_for(request.user, project_id)
     data = _to_model_data(payload.dict(exclude_unset=True))
     return services.update_project(request.user, project, data)
@@ -172,18 +173,18 @@ class ParticipantOut(Schema):
 
 
 class ParticipantIn(Schema):
-    enterprise_id: int
+    enterprise_id: Id
     role: ParticipantRole
 
 
 @router.get("/projects/{project_id}/participants", response={200: list[ParticipantOut], 403: ErrorOut, 404: ErrorOut})
-def list_participants(request, project_id: int):
+def list_participants(request, project_id: Id):
     project = services.get_project_for(request.user, project_id, Part.PROJECT_PARTICIPANTS, what="参建单位")
     return project.participants.select_related("enterprise")
 
 
 @router.post("/projects/{project_id}/participants", response={201: ParticipantOut, 403: ErrorOut, 404: ErrorOut})
-def add_participant(request, project_id: int, payload: ParticipantIn):
+def add_participant(request, project_id: Id, payload: ParticipantIn):
     project = services.get_project_for(request.user, project_id)
     enterprise = Enterprise.objects.get(pk=payload.enterprise_id)
     return 201, services.add_participant(request.user, project, enterprise, payload.role.value)
@@ -192,7 +193,7 @@ def add_participant(request, project_id: int, payload: ParticipantIn):
 @router.delete(
     "/projects/{project_id}/participants/{participant_id}", response={204: None, 403: ErrorOut, 404: ErrorOut}
 )
-def remove_participant(request, project_id: int, participant_id: int):
+def remove_participant(request, project_id: Id, participant_id: Id):
     project = services.get_project_for(request.user, project_id)
     services.remove_participant(request.user, project.participants.get(pk=participant_id))
     return 204, None
@@ -230,12 +231,12 @@ class KeyPersonOut(Schema):
 
 
 class KeyPersonIn(Schema):
-    person_id: int
+    person_id: Id
     role: KeyPostRole
 
 
 @router.get("/projects/{project_id}/key-people", response={200: list[KeyPersonOut], 403: ErrorOut, 404: ErrorOut})
-def list_key_people(request, project_id: int):
+def list_key_people(request, project_id: Id):
     project = services.get_project_for(request.user, project_id, Part.PROJECT_PARTICIPANTS, what="关键岗位人员")
     return project.key_people.select_related("person__employer").prefetch_related("person__certificates")
 
@@ -243,7 +244,7 @@ def list_key_people(request, project_id: int):
 @router.post(
     "/projects/{project_id}/key-people", response={201: KeyPersonOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 )
-def add_key_person(request, project_id: int, payload: KeyPersonIn):
+def add_key_person(request, project_id: Id, payload: KeyPersonIn):
     """Registers a key post: `person_id` must be an employee of the participant that answers for the post
     (项目经理 and 专职安全员: the general contractor; 总监理工程师: the supervisor). Any other id, existing or not,
     is refused with the same 422."""
@@ -293,7 +294,7 @@ def match_requirements(request, payload: ParametersIn):
 
 
 @router.get("/projects/{project_id}/requirements", response={200: RequirementsOut, 403: ErrorOut, 404: ErrorOut})
-def project_requirements(request, project_id: int):
+def project_requirements(request, project_id: Id):
     project = services.get_project_for(request.user, project_id, Part.PROJECT_DOCUMENTS, what="申报材料清单")
     reqs = filing_requirements(project.project_type, project.parameters or {})
     missing = set(map(id, missing_documents(project, reqs)))
@@ -328,7 +329,7 @@ class PreReviewOut(Schema):
 
 
 @router.get("/projects/{project_id}/prereview", response={200: PreReviewOut, 403: ErrorOut, 404: ErrorOut})
-def latest_prereview(request, project_id: int):
+def latest_prereview(request, project_id: Id):
     project = services.get_project_for(request.user, project_id, Part.PROJECT_RECORDS, what="自动预审结论")
     review = project.prereviews.get_queryset().first()
     if review is None:
@@ -389,7 +390,7 @@ def _lifecycle(request, project):
 
 
 @router.get("/projects/{project_id}/transitions", response={200: LifecycleOut, 403: ErrorOut, 404: ErrorOut})
-def project_lifecycle(request, project_id: int):
+def project_lifecycle(request, project_id: Id):
     return _lifecycle(
         request, services.get_project_for(request.user, project_id, Part.PROJECT_RECORDS, what="审批流转记录")
     )
@@ -399,7 +400,7 @@ def project_lifecycle(request, project_id: int):
     "/projects/{project_id}/transitions",
     response={200: LifecycleOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
 )
-def do_transition(request, project_id: int, payload: TransitionIn):
+def do_transition(request, project_id: Id, payload: TransitionIn):
     """Take a lifecycle step (submit, approve, return, reject, suspend, ...). Submitting runs the automatic
     pre-review; the response's state says where the project went."""
     project = services.get_project_for(request.user, project_id)
@@ -461,7 +462,7 @@ class DocumentIn(Schema):
 
 
 @router.get("/projects/{project_id}/documents", response={200: list[DocumentOut], 403: ErrorOut, 404: ErrorOut})
-def list_documents(request, project_id: int):
+def list_documents(request, project_id: Id):
     project = services.get_project_for(request.user, project_id, Part.PROJECT_DOCUMENTS, what="文件目录")
     return project.documents.prefetch_related("versions__uploaded_by")
 
@@ -470,7 +471,7 @@ def list_documents(request, project_id: int):
     "/projects/{project_id}/documents",
     response={201: DocumentOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
 )
-def upload_document(request, project_id: int, payload: Form[DocumentIn], file: File[UploadedFile]):
+def upload_document(request, project_id: Id, payload: Form[DocumentIn], file: File[UploadedFile]):
     """Upload a typed document (multipart). The content is sniffed; the size is limited; SHA-256 recorded."""
     project = services.get_project_for(request.user, project_id)
     version = services.upload_document(
@@ -481,7 +482,7 @@ def upload_document(request, project_id: int, payload: Form[DocumentIn], file: F
         category=payload.category,
         valid_until=payload.valid_until,
         file_name=file.name or "upload",
-        content=file.read(),
+        content=file,
         note=payload.note,
     )
     return 201, version.document
@@ -491,7 +492,7 @@ def upload_document(request, project_id: int, payload: Form[DocumentIn], file: F
     "/documents/{document_id}/versions",
     response={201: DocumentOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
 )
-def upload_version(request, document_id: int, file: File[UploadedFile], note: Form[str] = ""):
+def upload_version(request, document_id: Id, file: File[UploadedFile], note: Form[str] = ""):
     """Add a new version of a document; earlier versions are kept unchanged."""
     document = Document.objects.select_related("project").get(pk=document_id)
     project = services.get_project_for(request.user, document.project_id)
@@ -500,7 +501,7 @@ def upload_version(request, document_id: int, file: File[UploadedFile], note: Fo
         project,
         kind=document.kind,
         file_name=file.name or "upload",
-        content=file.read(),
+        content=file,
         document=document,
         note=note,
     )
@@ -508,7 +509,7 @@ def upload_version(request, document_id: int, file: File[UploadedFile], note: Fo
 
 
 @router.get("/documents/{document_id}/versions/{number}/download", response={200: None, 403: ErrorOut, 404: ErrorOut})
-def download_version(request, document_id: int, number: int):
+def download_version(request, document_id: Id, number: Id):
     version = DocumentVersion.objects.select_related("document__project").get(document_id=document_id, number=number)
     services.get_project_for(
         request.user, version.document.project_id, Part.PROJECT_DOCUMENTS, what="文件下载"
@@ -551,7 +552,7 @@ class ProgressReportIn(Schema):
 @router.get(
     "/projects/{project_id}/progress-reports", response={200: list[ProgressReportOut], 403: ErrorOut, 404: ErrorOut}
 )
-def list_progress_reports(request, project_id: int):
+def list_progress_reports(request, project_id: Id):
     project = services.get_project_for(request.user, project_id, Part.PROJECT_PROGRESS, what="进度报告")
     return project.progress_reports.select_related("enterprise", "author").prefetch_related("photos")
 
@@ -561,7 +562,7 @@ def list_progress_reports(request, project_id: int):
     response={201: ProgressReportOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
 )
 def add_progress_report(
-    request, project_id: int, payload: Form[ProgressReportIn], photos: File[list[UploadedFile]] = None
+    request, project_id: Id, payload: Form[ProgressReportIn], photos: File[list[UploadedFile]] = None
 ):
     """A contractor's, supervisor's or designer's progress report with site photos (multipart)."""
     project = services.get_project_for(request.user, project_id)
@@ -571,7 +572,7 @@ def add_progress_report(
         report_date=payload.report_date,
         percent_complete=payload.percent_complete,
         summary=payload.summary,
-        photos=[(p.name or "photo", p.read()) for p in (photos or [])],
+        photos=[(p.name or "photo", p) for p in (photos or [])],
     )
     return 201, report
 
@@ -599,7 +600,7 @@ class AuditOut(Schema):
 
 @router.get("/projects/{project_id}/audit", response={200: list[AuditOut], 403: ErrorOut, 404: ErrorOut})
 @paginate(BoundedPageNumberPagination, page_size=50)
-def project_audit(request, project_id: int):
+def project_audit(request, project_id: Id):
     project = services.get_project_for(request.user, project_id, Part.PROJECT_RECORDS, what="操作日志")
     return services.timeline(project)
 
@@ -654,7 +655,7 @@ def public_projects(request, filters: Query[ProjectFilter]):
 
 
 @public_router.get("/projects/{project_id}", auth=None, response={200: PublicProjectOut, 404: ErrorOut})
-def public_project(request, project_id: int):
+def public_project(request, project_id: Id):
     return services.search_projects(None).filter(state__in=permissions.PUBLISHED_STATES).get(pk=project_id)
 
 

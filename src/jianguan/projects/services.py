@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
+from django.core.files import File
 from django.db import transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone
@@ -142,7 +142,7 @@ def upload_document(
     *,
     kind: str,
     file_name: str,
-    content: bytes,
+    content: bytes | File,
     title: str = "",
     category: str = "",
     valid_until: dt.date | None = None,
@@ -150,7 +150,8 @@ def upload_document(
     note: str = "",
 ) -> DocumentVersion:
     """Adds a document, or a new version of `document` (with `note`: why it replaces the current one). Old
-    versions stay as they were; who may add which kind follows permissions.KIND_KEEPERS."""
+    versions stay as they were; who may add which kind follows permissions.KIND_KEEPERS. `content` is the
+    uploaded file as the upload handler left it on disk (or bytes): it is never read into memory whole."""
     if document is not None:
         kind = document.kind
         if not permissions.can_add_version(user, document):
@@ -191,7 +192,7 @@ def upload_document(
         uploaded_by=user,
         note=note,
     )
-    version.file.save(sniffed.name, ContentFile(sniffed.content), save=False)
+    version.file.save(sniffed.name, sniffed.file, save=False)
     version.save()
     ledger.append(
         "document_version",
@@ -248,7 +249,7 @@ def add_progress_report(
     report_date: dt.date,
     percent_complete: int,
     summary: str,
-    photos: list[tuple[str, bytes]],
+    photos: list[tuple[str, bytes | File]],
 ) -> ProgressReport:
     if project.state not in permissions.WORKS_STATES or not permissions.can_upload(user, project):
         raise PermissionDenied("当前状态下您不能提交进度报告")

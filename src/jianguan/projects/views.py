@@ -238,7 +238,7 @@ def document_upload(request, pk: int):
             title=form.cleaned_data["title"],
             valid_until=form.cleaned_data["valid_until"],
             file_name=upload.name,
-            content=upload.read(),
+            content=upload,
         )
     except UploadRejected as exc:
         messages.error(request, f"上传失败：{exc.message}")
@@ -276,7 +276,7 @@ def progress_report(request, pk: int):
                 report_date=form.cleaned_data["report_date"],
                 percent_complete=form.cleaned_data["percent_complete"],
                 summary=form.cleaned_data["summary"],
-                photos=[(photo.name, photo.read())] if photo else [],
+                photos=[(photo.name, photo)] if photo else [],
             )
         except UploadRejected as exc:
             messages.error(request, f"提交失败：{exc.message}")

@@ -5,6 +5,7 @@ from ninja import Query, Router, Schema
 from ninja.pagination import paginate
 
 from jianguan.core.pagination import BoundedPageNumberPagination
+from jianguan.core.schemas import Id
 
 from .models import Enterprise
 
@@ -60,5 +61,5 @@ def list_enterprises(request, filters: Query[EnterpriseFilter]):
 
 
 @router.get("/enterprises/{enterprise_id}", response=EnterpriseOut)
-def get_enterprise(request, enterprise_id: int):
+def get_enterprise(request, enterprise_id: Id):
     return Enterprise.objects.select_related("jurisdiction").prefetch_related("qualifications").get(pk=enterprise_id)

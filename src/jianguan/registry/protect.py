@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
 
 from cryptography.fernet import Fernet
 from django.conf import settings
@@ -13,8 +12,7 @@ from django.conf import settings
 
 def _key_material() -> bytes:
     # A dedicated key lets operators rotate SECRET_KEY without losing the ID numbers.
-    explicit = os.environ.get("FIELD_ENCRYPTION_KEY")
-    return (explicit or settings.SECRET_KEY).encode()
+    return (settings.FIELD_ENCRYPTION_KEY or settings.SECRET_KEY).encode()
 
 
 def _fernet() -> Fernet:

@@ -6,7 +6,7 @@ from ninja.pagination import paginate
 from ninja.security import APIKeyHeader
 
 from jianguan.core.pagination import BoundedPageNumberPagination
-from jianguan.core.schemas import DbDatetime
+from jianguan.core.schemas import DbDatetime, Id
 from jianguan.projects import services as project_services
 
 from . import permissions
@@ -114,13 +114,13 @@ def _device_for(request, device_id: int, what: str = "监测设备") -> Device:
 
 
 @router.get("/projects/{project_id}/devices", response={200: list[DeviceOut], 403: ErrorOut, 404: ErrorOut})
-def list_devices(request, project_id: int):
+def list_devices(request, project_id: Id):
     project = project_services.get_project_for(request.user, project_id, Part.SITE_MONITORING, what="监测设备")
     return project.devices.all()
 
 
 @router.post("/projects/{project_id}/devices", response={201: DeviceOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
-def register_device(request, project_id: int, payload: DeviceIn):
+def register_device(request, project_id: Id, payload: DeviceIn):
     """Register a site device. HJ 212 devices need their MN and access password (PW)."""
     project = project_services.get_project_for(request.user, project_id)
     data = payload.dict()
@@ -130,7 +130,7 @@ def register_device(request, project_id: int, payload: DeviceIn):
 
 
 @router.patch("/devices/{device_id}", response={200: DeviceOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
-def update_device(request, device_id: int, payload: DevicePatch):
+def update_device(request, device_id: Id, payload: DevicePatch):
     """Change a device's name, dialect, interval, location, installation or calibration date, or (HJ 212) its
     access password. Its kind, protocol and identity stay: a new identity is a new device."""
     data = payload.dict(exclude_unset=True)
@@ -140,26 +140,26 @@ def update_device(request, device_id: int, payload: DevicePatch):
 
 
 @router.post("/devices/{device_id}/retire", response={200: DeviceOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
-def retire_device(request, device_id: int, payload: RetireIn):
+def retire_device(request, device_id: Id, payload: RetireIn):
     """Take a device out of service: HJ 212, MQTT and HTTP ingest refuse it from now on; its data stays."""
     return device_services.set_retired(request.user, _device_for(request, device_id), True, payload.reason)
 
 
 @router.post("/devices/{device_id}/restore", response={200: DeviceOut, 403: ErrorOut, 404: ErrorOut})
-def restore_device(request, device_id: int):
+def restore_device(request, device_id: Id):
     """Put a retired device back into service."""
     return device_services.set_retired(request.user, _device_for(request, device_id), False)
 
 
 @router.post("/devices/{device_id}/token", response={201: TokenOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
-def reissue_device_token(request, device_id: int):
+def reissue_device_token(request, device_id: Id):
     """A new ingest token for an HTTP device, returned once; the old one stops working at once."""
     return 201, {"token": device_services.reissue_token(request.user, _device_for(request, device_id))}
 
 
 @router.get("/devices/{device_id}/readings", response={200: list[ReadingOut], 404: ErrorOut})
 @paginate(BoundedPageNumberPagination, page_size=100)
-def device_readings(request, device_id: int, filters: Query[ReadingFilter]):
+def device_readings(request, device_id: Id, filters: Query[ReadingFilter]):
     """Readings of a device, newest first; filter by parameter code, series and time range."""
     device = _device_for(request, device_id, "监测数据")
     qs = Reading.objects.filter(device=device)
@@ -235,7 +235,7 @@ class AlarmFilter(Schema):
         pattern="^(|open|all|active|acknowledged|cleared|resolved)$",
         description="open (告警中 or 已确认), all, or one state; empty: all",
     )
-    project_id: int | None = None
+    project_id: Id | None = None
     jurisdiction: str = Field("", max_length=12, description="the project's district or zone code (GB/T 2260)")
     q: str = Field("", max_length=100, description="the project's name or code contains this")
     parameter: str = Field("", max_length=16, description="e.g. a34004 (PM2.5), LA (noise), moment_pct")
@@ -266,14 +266,14 @@ def list_alarms(request, filters: Query[AlarmFilter]):
 
 
 @router.post("/alarms/{alarm_id}/acknowledge", response={200: AlarmOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
-def acknowledge_alarm(request, alarm_id: int, payload: CommentIn):
+def acknowledge_alarm(request, alarm_id: Id, payload: CommentIn):
     return handling.acknowledge(
         request.user, permissions.visible_alarms(request.user).get(pk=alarm_id), payload.comment
     )
 
 
 @router.post("/alarms/{alarm_id}/resolve", response={200: AlarmOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
-def resolve_alarm(request, alarm_id: int, payload: CommentIn):
+def resolve_alarm(request, alarm_id: Id, payload: CommentIn):
     return handling.resolve(request.user, permissions.visible_alarms(request.user).get(pk=alarm_id), payload.comment)
 
 
@@ -322,7 +322,9 @@ class GateEventOut(Schema):
         return obj.person.name if obj.person_id and obj.worker_id else None
 
 
-@router.post("/ingest/gate", auth=DeviceTokenAuth(), response={201: GateEventOut, 400: ErrorOut, 401: ErrorOut})
+@router.post(
+    "/ingest/gate", auth=DeviceTokenAuth(), response={201: GateEventOut, 400: ErrorOut, 401: ErrorOut, 422: ErrorOut}
+)
 def ingest_gate(request, payload: GateIn):
     """A gate reports a passage; the answer says at once whether the person may be on this site."""
     device = request.auth
@@ -334,8 +336,8 @@ def ingest_gate(request, payload: GateIn):
 
 
 class WorkerIn(Schema):
-    person_id: int
-    employer_id: int
+    person_id: Id
+    employer_id: Id
     trade: str = Field("", max_length=50)
     required_operation: str = Field("", max_length=50)
 
@@ -363,7 +365,7 @@ class WorkerOut(Schema):
 
 
 @router.post("/projects/{project_id}/workers", response={201: WorkerOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
-def register_worker(request, project_id: int, payload: WorkerIn):
+def register_worker(request, project_id: Id, payload: WorkerIn):
     """Add a person to the project's real-name register (the general contractor or the regulator). The employer
     must be a participant and the person its employee; any other person id, existing or not, gets the same 422."""
     project = project_services.get_project_for(request.user, project_id)
@@ -380,7 +382,7 @@ class GateSummaryOut(Schema):
 
 
 @router.get("/projects/{project_id}/gate-summary", response={200: GateSummaryOut, 403: ErrorOut, 404: ErrorOut})
-def gate_summary(request, project_id: int, day: dt.date | None = None):
+def gate_summary(request, project_id: Id, day: dt.date | None = None):
     """The day's attendance per employer and the flagged entries (挂靠/转包 signals)."""
     project = project_services.get_project_for(request.user, project_id, Part.SITE_WORKFORCE, what="实名制考勤")
     return gates.project_summary(project, day or timezone.localdate())
@@ -409,7 +411,7 @@ class CraneOperatorCheckOut(Schema):
     "/projects/{project_id}/crane-operators",
     response={200: list[CraneOperatorCheckOut], 403: ErrorOut, 404: ErrorOut},
 )
-def crane_operators(request, project_id: int):
+def crane_operators(request, project_id: Id):
     """The latest operator check of each of the project's tower cranes: who the cab's reader reported and
     why they may not operate it (未登记 / 非本项目 / 无有效证书 / 当日未经闸机进场)."""
     project = project_services.get_project_for(request.user, project_id, Part.SITE_WORKFORCE, what="塔吊司机资格核验")
@@ -435,14 +437,14 @@ class CommandOut(Schema):
 
 
 @router.post("/devices/{device_id}/commands", response={201: CommandOut, 403: ErrorOut, 404: ErrorOut})
-def command_device(request, device_id: int, payload: CommandIn):
+def command_device(request, device_id: Id, payload: CommandIn):
     """A regulator switches a sprinkler / fog cannon on or off by hand (MQTT, acknowledged by the device)."""
     device = _device_for(request, device_id)
     return 201, actuators.issue_manually(request.user, device, payload.action, payload.duration_s)
 
 
 @router.get("/alarms/{alarm_id}/commands", response={200: list[CommandOut], 404: ErrorOut})
-def alarm_commands(request, alarm_id: int):
+def alarm_commands(request, alarm_id: Id):
     """The sprinkler commands an alarm triggered, with their acknowledgement state."""
     return permissions.visible_alarms(request.user).get(pk=alarm_id).commands.all()
 
@@ -472,7 +474,7 @@ class AggregateFilter(Schema):
 
 @router.get("/devices/{device_id}/aggregates", response={200: list[AggregateOut], 404: ErrorOut})
 @paginate(BoundedPageNumberPagination, page_size=100)
-def device_aggregates(request, device_id: int, filters: Query[AggregateFilter]):
+def device_aggregates(request, device_id: Id, filters: Query[AggregateFilter]):
     """Hourly or daily figures of a device (count, mean, min, max, last), newest first; `since`/`until`
     select bucket starts. Kept after the raw readings are deleted (daily: forever)."""
     from .models import ReadingAggregate
@@ -516,7 +518,7 @@ class TrendOut(Schema):
 
 
 @router.get("/devices/{device_id}/trend", response={200: TrendOut, 404: ErrorOut})
-def device_trend(request, device_id: int, hours: int = Query(24, ge=1, le=trends.MAX_HOURS)):
+def device_trend(request, device_id: Id, hours: int = Query(24, ge=1, le=trends.MAX_HOURS)):
     """A dust/noise monitor's or a crane's main parameters over the last `hours` (1–168) in about 144 buckets
     (mean and maximum of the valid values), with the limits that apply and each parameter's latest value."""
     device = _device_for(request, device_id, "监测趋势")

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
+from django.conf import settings
 
 from jianguan.accounts.models import User
 
@@ -62,4 +61,4 @@ def luozhuang_regulator(luozhuang):
 
 
 def services_enabled() -> bool:
-    return os.environ.get("JIANGUAN_TEST_SERVICES") == "1"
+    return bool(getattr(settings, "JIANGUAN_TEST_SERVICES", False))

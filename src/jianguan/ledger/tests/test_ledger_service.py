@@ -18,6 +18,7 @@ from jianguan.projects import lifecycle
 from jianguan.projects import services as project_services
 from jianguan.projects.models import State
 from jianguan.testing import factories as f
+from jianguan.testing import files
 
 
 def items(n, start=0):
@@ -119,7 +120,7 @@ def test_tampered_entry_is_named_by_self_audit_and_verifier(ledger, tmp_path):
 def test_uploads_and_transitions_are_recorded(ledger):
     project = f.staffed_project(state=State.DRAFT)
     user = f.UserFactory(role=User.Role.ENTERPRISE_USER, enterprise=project.applicant)
-    version = project_services.upload_document(user, project, kind="contract", file_name="c.pdf", content=b"%PDF-1.4")
+    version = project_services.upload_document(user, project, kind="contract", file_name="c.pdf", content=files.PDF)
     lifecycle.perform(project, "submit", user)
     kinds = list(LedgerEntry.objects.order_by("index").values_list("kind", flat=True))
     assert kinds == ["document_version", "transition", "transition"]
@@ -130,7 +131,7 @@ def test_uploads_and_transitions_are_recorded(ledger):
 def test_api_public_hashes_private_data(ledger):
     project = f.staffed_project(state=State.DRAFT)
     owner = f.UserFactory(role=User.Role.ENTERPRISE_USER, enterprise=project.applicant)
-    project_services.upload_document(owner, project, kind="contract", file_name="c.pdf", content=b"%PDF-1.4")
+    project_services.upload_document(owner, project, kind="contract", file_name="c.pdf", content=files.PDF)
     anon = Client()
     assert anon.get("/api/ledger/checkpoint").status_code == 404
     admin = f.UserFactory(role=User.Role.BUREAU_ADMIN)

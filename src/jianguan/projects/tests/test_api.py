@@ -8,6 +8,7 @@ from jianguan.core.models import AuditEvent
 from jianguan.projects.models import Project, State
 from jianguan.registry.models import Enterprise
 from jianguan.testing import factories as f
+from jianguan.testing import files
 
 
 @pytest.fixture
@@ -87,7 +88,7 @@ def test_upload_sniffed_and_audited(ent_client):
     bad = SimpleUploadedFile("drawings.pdf", b"MZ\x90\x00 not a pdf", content_type="application/pdf")
     response = client.post(f"/api/projects/{pk}/documents", {"kind": "construction_drawings", "file": bad})
     assert response.status_code == 400 and "不符" in response.json()["detail"]
-    good = SimpleUploadedFile("drawings.pdf", b"%PDF-1.4\n%%EOF", content_type="application/pdf")
+    good = SimpleUploadedFile("drawings.pdf", files.PDF, content_type="application/pdf")
     response = client.post(f"/api/projects/{pk}/documents", {"kind": "construction_drawings", "file": good})
     assert response.status_code == 201, response.content
     version = response.json()["versions"][0]
@@ -191,7 +192,7 @@ def test_progress_report_by_contractor(db):
             "report_date": "2026-11-21",
             "percent_complete": "36",
             "summary": "继续施工",
-            "photos": [SimpleUploadedFile("x.pdf", b"%PDF-1.4")],
+            "photos": [SimpleUploadedFile("x.pdf", files.PDF)],
         },
     )
     assert bad.status_code == 400

@@ -11,8 +11,9 @@ from jianguan.accounts.models import User
 from jianguan.projects import permissions, services
 from jianguan.projects.models import DocumentKind, State
 from jianguan.testing import factories as f
+from jianguan.testing import files
 
-PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+PDF = files.make_pdf(title="施工合同")
 
 
 @pytest.fixture
@@ -54,7 +55,7 @@ def test_the_contractor_replaces_the_contract_and_says_why(works):
         project,
         kind="contract",
         file_name="c2.pdf",
-        content=PDF + b"%v2\n",
+        content=files.make_pdf(title="施工合同（补签章页）"),
         document=contract,
         note="补充签章页",
     )

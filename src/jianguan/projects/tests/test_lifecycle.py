@@ -9,8 +9,9 @@ from jianguan.projects.models import Document, State, Transition
 from jianguan.projects.requirements import filing_requirements
 from jianguan.registry.models import Certificate, Enterprise
 from jianguan.testing import factories as f
+from jianguan.testing import files
 
-PDF = b"%PDF-1.4\n%%EOF\n"
+PDF = files.PDF
 BASE_DOCS = [
     "construction_drawings",
     "drawing_review_cert",
@@ -151,7 +152,13 @@ def test_document_versions_never_overwrite(applicant_user):
     project, user = applicant_user
     v1 = services.upload_document(user, project, kind="contract", file_name="c.pdf", content=PDF)
     v2 = services.upload_document(
-        user, project, kind="contract", file_name="c2.pdf", content=PDF + b"%2", document=v1.document, note="补签章页"
+        user,
+        project,
+        kind="contract",
+        file_name="c2.pdf",
+        content=files.make_pdf(title="第二版"),
+        document=v1.document,
+        note="补签章页",
     )
     assert (v1.number, v2.number) == (1, 2)
     assert v1.file.name != v2.file.name

@@ -9,8 +9,9 @@ from jianguan.accounts.models import ApiToken, DataSharingRule, Department, User
 from jianguan.projects.models import Document, DocumentVersion, Participant, PreReview, State
 from jianguan.registry.models import Enterprise
 from jianguan.testing import factories as f
+from jianguan.testing import files
 
-PDF = b"%PDF-1.4\n%%EOF\n"
+PDF = files.PDF
 
 ACTORS = ["admin", "lan_reg", "luo_reg", "lan_insp", "hr", "police", "ent_a", "ent_b", "ent_c", "anon"]
 

@@ -12,6 +12,7 @@ import threading
 import uuid
 from urllib.parse import urlparse
 
+from django.conf import settings
 from django.utils import timezone
 
 from jianguan.core.permissions import require
@@ -23,7 +24,7 @@ from ..models import ActuatorCommand, Alarm, Device
 
 log = logging.getLogger("jianguan.sites.actuators")
 DUST_PARAMETERS = {"a34001", "a34002", "a34004"}
-ACK_TIMEOUT = dt.timedelta(seconds=int(os.environ.get("ACTUATOR_ACK_TIMEOUT_SECONDS", "60")))
+ACK_TIMEOUT = dt.timedelta(seconds=settings.ACTUATOR_ACK_TIMEOUT_SECONDS)
 MAX_ATTEMPTS = 3
 
 
@@ -39,7 +40,7 @@ class MqttPublisher:
 
     @classmethod
     def publish(cls, topic: str, payload: dict) -> bool:
-        url = os.environ.get("MQTT_URL")
+        url = settings.MQTT_URL
         if not url:
             return False
         import paho.mqtt.client as mqtt

@@ -26,7 +26,7 @@ import threading
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeAlias, TypeVar
 
 from .framing import FrameBuffer
 from .hj212 import (
@@ -51,7 +51,7 @@ _SMALL_INT = re.compile(r"[0-9]{1,3}")
 _CN = re.compile(r"[0-9]{4}")
 
 _T = TypeVar("_T")
-MaybeAwaitable = _T | Awaitable[_T]
+MaybeAwaitable: TypeAlias = _T | Awaitable[_T]
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +136,7 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
 async def _resolve(value: MaybeAwaitable[_T]) -> _T:
     if inspect.isawaitable(value):
         return await value
-    return value  # type: ignore[return-value]
+    return value
 
 
 def _peer_of(writer: asyncio.StreamWriter) -> Peer:

@@ -16,6 +16,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 TOPIC_RE = re.compile(r"^jianguan/v1/devices/(?P<client>[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63})/(?P<kind>telemetry|ack)$")
 NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,15}$")
@@ -59,7 +60,7 @@ def parse_topic(topic: str) -> tuple[str, str]:
     return match["client"], match["kind"]
 
 
-def parse_payload(raw: bytes | str | dict, now: dt.datetime) -> Telemetry:
+def parse_payload(raw: bytes | str | dict[str, Any], now: dt.datetime) -> Telemetry:
     if isinstance(raw, (bytes, str)):
         if len(raw) > 16_384:
             raise TelemetryError("payload larger than 16 KiB")

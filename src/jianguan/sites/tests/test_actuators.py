@@ -128,7 +128,7 @@ def test_manual_command_needs_a_regulator(site):
 @pytest.mark.skipif(
     os.environ.get("JIANGUAN_TEST_SERVICES") != "1", reason="needs Mosquitto (JIANGUAN_TEST_SERVICES=1)"
 )
-def test_loop_over_the_real_broker(transactional_db, lanshan_regulator, monkeypatch):
+def test_loop_over_the_real_broker(transactional_db, lanshan_regulator, settings):
     import paho.mqtt.client as mqtt
 
     from jianguan.sites.ingest.mqtt import MqttIngest
@@ -136,7 +136,7 @@ def test_loop_over_the_real_broker(transactional_db, lanshan_regulator, monkeypa
     from jianguan.sites.models import LimitRule
 
     ensure_defaults(LimitRule)
-    monkeypatch.setenv("MQTT_URL", "mqtt://127.0.0.1:1883")
+    settings.MQTT_URL = "mqtt://127.0.0.1:1883"
     project = f.staffed_project(state=State.UNDER_CONSTRUCTION)
     identity.invalidate_cache()
     monitor = device_services.register_device(

@@ -8,6 +8,7 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
@@ -17,6 +18,11 @@ from jianguan.registry import protect
 from jianguan.registry.models import Certificate, Person
 
 from ..models import Device, GateEvent, SiteWorker
+from ..protocols.telemetry import EARLIEST
+
+# A gate's clock is bounded like every device time (HJ 212 DataTime, MQTT/HTTP telemetry): not before
+# telemetry.EARLIEST (a clock that is not set), not more than a day ahead (services.DATA_TIME_AHEAD).
+TIME_AHEAD = dt.timedelta(days=1)
 
 FLAG_MESSAGES = {
     "invalid_id": "证件号码无效",
@@ -101,6 +107,8 @@ def check_entry(device: Device, id_number: str, day: dt.date) -> CheckResult:
 def record_entry(device: Device, id_number: str, direction: str, ts: dt.datetime | None = None) -> GateEvent:
     """Checks and records one gate passage; a repeated report of the same passage is returned, not doubled."""
     ts = ts or timezone.now()
+    if not EARLIEST <= ts <= timezone.now() + TIME_AHEAD:
+        raise ValidationError({"ts": "闸机时间超出范围：须在2000年以后，且不晚于当前时间一天（设备时钟未校准？）"})
     result = check_entry(device, id_number, timezone.localdate(ts))
     # An invalid number read by the gate may be longer than an ID (18): its masked form is cut to the column.
     masked = masking.mask_id_number(id_number.strip().upper())[

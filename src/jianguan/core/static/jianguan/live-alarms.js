@@ -47,7 +47,7 @@
 
     function show(on) {
       if (!indicator) return;
-      indicator.style.display = "";
+      indicator.hidden = false;
       indicator.className = on ? "badge ok" : "badge";
       indicator.textContent = on ? "● 实时" : "实时连接中断，重连中…";
     }
@@ -67,7 +67,7 @@
         if (!home) return;
         home.prepend(el);
         var table = home.closest("table");
-        if (table) table.style.display = "";
+        if (table) table.hidden = false;
         Array.prototype.forEach.call(box.querySelectorAll("[data-alarm-empty]"), function (e) { e.remove(); });
       } else {
         return;

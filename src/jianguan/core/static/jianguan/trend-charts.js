@@ -51,6 +51,7 @@
       legend: { type: "scroll", top: 0, itemWidth: 14, textStyle: { fontSize: 11 } },
       tooltip: {
         trigger: "axis",
+        renderMode: "richText", // drawn by ECharts itself: its HTML tooltip would need inline styles (CSP)
         valueFormatter: function (v) { return v == null ? "-" : Number(v).toFixed(1); },
       },
       xAxis: {

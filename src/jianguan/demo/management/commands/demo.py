@@ -2,7 +2,6 @@
 serve the platform at http://127.0.0.1:8000 with everything embedded in one process: background jobs,
 the HJ 212 gateway, simulated monitors and (with MQTT_URL) the MQTT ingest."""
 
-import os
 from contextlib import ExitStack
 
 import uvicorn
@@ -75,7 +74,7 @@ class Command(BaseCommand):
         self.stdout.write(f"模拟设备：{len(mns)} 台扬尘噪声监测仪，每 30 秒上报一次实时数据。")
 
     def start_mqtt(self, running: ExitStack) -> None:
-        url = os.environ.get("MQTT_URL")
+        url = settings.MQTT_URL
         if not url:
             self.stdout.write("未设置 MQTT_URL：本演示只接入 HJ 212 与 HTTP 设备（不连接消息代理）。")
             return

@@ -1,6 +1,6 @@
 import contextlib
-import os
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from jianguan.sites.ingest.mqtt import run_forever
@@ -10,7 +10,7 @@ class Command(BaseCommand):
     help = "Run an MQTT ingest worker (MQTT_URL); start several with different --worker ids to share the load."
 
     def add_arguments(self, parser):
-        parser.add_argument("--url", default=os.environ.get("MQTT_URL", ""))
+        parser.add_argument("--url", default=settings.MQTT_URL)
         parser.add_argument("--worker", default="0", help="worker id: the persistent session's name")
         parser.add_argument("--shared", action="store_true", help="join the shared subscription (several workers)")
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0003_user_person'),
+        ('accounts', '0004_token_expiry_and_revocation'),
     ]
 
     operations = [
