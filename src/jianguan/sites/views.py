@@ -144,14 +144,16 @@ def device_readings_export(request, device_id: int):
 @require_POST
 def alarm_action(request, pk: int, action: str):
     alarm = get_object_or_404(permissions.visible_alarms(request.user), pk=pk)
+    if action not in ("acknowledge", "resolve"):
+        raise Http404("未知操作")
     comment = request.POST.get("comment", "")
-    try:
+    try:  # a refused user gets 403 (PermissionDenied); a bad comment or state a message
         if action == "acknowledge":
             handling.acknowledge(request.user, alarm, comment)
-        elif action == "resolve":
+        else:
             handling.resolve(request.user, alarm, comment)
         messages.success(request, "告警已更新。")
-    except (PermissionDenied, ValidationError) as exc:
+    except ValidationError as exc:
         messages.error(request, "；".join(getattr(exc, "messages", [str(exc)])))
     next_url = request.POST.get("next", "")
     if url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
@@ -391,8 +393,8 @@ def actuator_command(request, device_id: int):
         raise Http404("未知操作")
     try:
         command = actuators.issue_manually(request.user, device, action)
-    except PermissionDenied as exc:
-        messages.error(request, str(exc))
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
     else:
         verb = "开启" if action == "on" else "关闭"
         messages.success(request, f"已向“{device.name}”发送{verb}指令（{command.command_id}），等待设备确认。")
