@@ -17,7 +17,6 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from jianguan.accounts import sharing
 from jianguan.projects import permissions as project_permissions
 from jianguan.projects.models import Project
 
@@ -181,13 +180,10 @@ async def alarm_stream(request):
 
 
 def _watch(user, project_id, cursor, csrf_token) -> live.AlarmWatch:
-    project = None
-    if project_id is not None:
-        project = permissions.monitored_projects(user).filter(pk=project_id).first()
-        if project is None:
-            raise Http404("项目不存在或无权查看")
-    sharing.note_read(user, permissions.MONITORING, what="实时告警推送", project=project)
-    return live.AlarmWatch(user, project=project, cursor=cursor, csrf_token=csrf_token)
+    try:
+        return live.watch_for(user, project_id, cursor, csrf_token)
+    except Project.DoesNotExist as exc:
+        raise Http404("项目不存在或无权查看") from exc
 
 
 # --- limits ---------------------------------------------------------------------------------------------
