@@ -27,7 +27,7 @@ from .alarms import search as alarm_search
 from .devices import services as device_services
 from .forms import AlarmFilterForm, LimitRuleForm, attach_errors
 from .limits import editing as limit_admin
-from .models import Alarm, Device
+from .models import Alarm, Device, LimitRule
 from .readings import overview, trends
 
 # --- alarms ---------------------------------------------------------------------------------------------
@@ -240,10 +240,18 @@ def limit_create(request):
     )
 
 
+def _limit_rule(user, pk: int):
+    """A rule the user may read (404 otherwise, for those who may not see the limit pages too)."""
+    try:
+        return limit_admin.get_rule_for(user, pk)
+    except LimitRule.DoesNotExist as exc:
+        raise Http404("限值规则不存在或无权查看") from exc
+
+
 @login_required
 def limit_edit(request, pk: int):
-    user = _limits_viewer(request)
-    rule = get_object_or_404(permissions.visible_limit_rules(user), pk=pk)
+    user = request.user
+    rule = _limit_rule(user, pk)
     if not permissions.may_edit_limit(user, rule):
         raise PermissionDenied("您无权修改该限值规则")
     form = LimitRuleForm(request.POST or None, initial=limit_admin.initial_for(rule))
@@ -270,8 +278,8 @@ def limit_edit(request, pk: int):
 @login_required
 @require_POST
 def limit_toggle(request, pk: int, action: str):
-    user = _limits_viewer(request)
-    rule = get_object_or_404(permissions.visible_limit_rules(user), pk=pk)
+    user = request.user
+    rule = _limit_rule(user, pk)
     if action not in ("activate", "deactivate"):
         raise Http404
     try:
