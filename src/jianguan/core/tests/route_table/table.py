@@ -161,6 +161,7 @@ class Route:
 
     def __str__(self) -> str:
         extra = ",".join(str(v.value) for v in self.args.values() if isinstance(v, fixed))
+        extra += "?" + "&".join(self.query) if self.query else ""
         return f"{self.method} {self.path}" + (f" [{extra}]" if extra else "")
 
     def _value(self, side: Side, value: Any) -> str:
@@ -408,6 +409,7 @@ ROUTES: list[Route] = [
         effect=count(ActuatorCommand, device="cannon")),
     page("GET", "/sites/alarms/", "LIST_MONITORING"),
     page("GET", "/sites/alarms/export.csv", "LIST_MONITORING"),
+    page("GET", "/sites/alarms/stream/", "SIGNED_IN"),
     page("GET", "/sites/alarms/stream/", "READ_MONITORING", query={"project": "site"}),
     page("POST", "/sites/alarms/<int:pk>/<str:action>/", "ACKNOWLEDGE", pk="alarm", action=fixed("acknowledge"),
          ok=302, body={"comment": "已安排雾炮降尘"}, effect=value(Alarm, "alarm", "state")),

@@ -9,6 +9,7 @@ seen by the next."""
 from __future__ import annotations
 
 import json
+import logging
 from http.cookies import SimpleCookie
 
 import pytest
@@ -32,6 +33,9 @@ API_CODES = {FORBIDDEN: (403, "forbidden"), MISSING: (404, "not_found"), ANON: (
 @pytest.fixture(scope="module")
 def cast(django_db_setup, django_db_blocker, tmp_path_factory):
     """The world, in a transaction of its own that ends with the module."""
+    requests_log = logging.getLogger("django.request")
+    level = requests_log.level
+    requests_log.setLevel(logging.ERROR)  # the table's thousand 403s and 404s are expected: no warning each
     with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("route-table")):
         atomic = transaction.atomic()
         atomic.__enter__()
@@ -42,6 +46,7 @@ def cast(django_db_setup, django_db_blocker, tmp_path_factory):
             atomic.__exit__(None, None, None)
             invalidate_rules()
             identity.invalidate_cache()
+            requests_log.setLevel(level)
 
 
 @pytest.fixture(autouse=True)
