@@ -68,8 +68,7 @@ def on_not_found(request, exc):
 
 @api.exception_handler(TransitionError)
 def on_transition_error(request, exc: TransitionError):
-    status = 403 if exc.code == "forbidden" else 409
-    return _error(request, status, exc.code, exc.message)
+    return _error(request, 409, exc.code, exc.message)
 
 
 @api.exception_handler(UploadRejected)

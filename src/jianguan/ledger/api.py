@@ -109,7 +109,7 @@ def get_entry(request, index: DbInt):
         "record_type": entry.record_type,
         "record_id": entry.record_id,
         "leaf_hash": entry.leaf_hash,
-        "leaf_data": entry.leaf_data if permissions.may_read_entry(request.user, entry) else None,
+        "leaf_data": services.readable_leaf_data(request.user, entry),
         "created_at": entry.created_at.isoformat(),
     }
 
@@ -138,10 +138,9 @@ def consistency(request, q: Query[ConsistencyQuery]):
 def bundle(request, index: DbInt):
     """The evidence bundle of an entry (entry, inclusion proof, signed checkpoint) for offline verification."""
     entry = LedgerEntry.objects.get(index=index)
-    if not permissions.may_read_entry(request.user, entry):
-        raise PermissionDenied("您无权获取该记录的存证")
     response = HttpResponse(
-        services.canonical_json(services.evidence_bundle(entry)), content_type="application/json; charset=utf-8"
+        services.canonical_json(services.evidence_bundle_for(request.user, entry)),
+        content_type="application/json; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="evidence-{entry.index}.json"'
     return response

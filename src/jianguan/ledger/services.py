@@ -18,9 +18,12 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from jianguan.accounts import sharing
+from jianguan.core.permissions import require
+
 from . import bundle as bundle_mod
 from . import checkpoint as checkpoint_mod
-from . import merkle
+from . import merkle, permissions
 from .models import LedgerAuditRun, LedgerCheckpoint, LedgerEntry, LedgerHead, LedgerNode
 
 
@@ -238,6 +241,28 @@ def evidence_bundle(entry: LedgerEntry) -> dict[str, Any]:
         proof=proof,
         checkpoint_note=checkpoint.note,
     )
+
+
+def readable_leaf_data(user, entry: LedgerEntry) -> str | None:
+    """The entry's leaf data if the user may read the record it evidences (None otherwise); a department
+    officer's read is logged with the rule that allowed it."""
+    if not permissions.may_read_entry(user, entry):
+        return None
+    _note_read(user, entry, "存证数据")
+    return entry.leaf_data
+
+
+def evidence_bundle_for(user, entry: LedgerEntry) -> dict[str, Any]:
+    """The entry's evidence bundle for a user who may read the record it evidences (PermissionDenied otherwise:
+    the entry's hashes are public, so it is readable, its data not)."""
+    require(permissions.may_read_entry(user, entry), "您无权获取该记录的存证")
+    _note_read(user, entry, "存证包")
+    return evidence_bundle(entry)
+
+
+def _note_read(user, entry: LedgerEntry, what: str) -> None:
+    project = permissions.entry_project(entry)
+    sharing.note_read(user, permissions.record_part(entry), what=what, obj=entry, project=project)
 
 
 # --- self-audit ------------------------------------------------------------------------------------------

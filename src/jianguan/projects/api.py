@@ -15,15 +15,7 @@ from jianguan.core.schemas import Id
 from jianguan.registry.models import Enterprise
 
 from . import dangerous_works, lifecycle, permissions, services
-from .models import (
-    Document,
-    DocumentKind,
-    DocumentVersion,
-    KeyPostRole,
-    ParticipantRole,
-    Project,
-    State,
-)
+from .models import DocumentKind, KeyPostRole, ParticipantRole, Project, State
 from .permissions import Part
 from .prereview import missing_documents
 from .requirements import filing_requirements
@@ -494,11 +486,10 @@ def upload_document(request, project_id: Id, payload: Form[DocumentIn], file: Fi
 )
 def upload_version(request, document_id: Id, file: File[UploadedFile], note: Form[str] = ""):
     """Add a new version of a document; earlier versions are kept unchanged."""
-    document = Document.objects.select_related("project").get(pk=document_id)
-    project = services.get_project_for(request.user, document.project_id)
+    document = services.get_document_for(request.user, document_id)
     services.upload_document(
         request.user,
-        project,
+        document.project,
         kind=document.kind,
         file_name=file.name or "upload",
         content=file,
@@ -510,10 +501,7 @@ def upload_version(request, document_id: Id, file: File[UploadedFile], note: For
 
 @router.get("/documents/{document_id}/versions/{number}/download", response={200: None, 403: ErrorOut, 404: ErrorOut})
 def download_version(request, document_id: Id, number: Id):
-    version = DocumentVersion.objects.select_related("document__project").get(document_id=document_id, number=number)
-    services.get_project_for(
-        request.user, version.document.project_id, Part.PROJECT_DOCUMENTS, what="文件下载"
-    )  # 404 unless readable
+    version = services.get_version_for(request.user, document_id, number)  # 404 unless its documents are readable
     handle = services.open_version_for_download(request.user, version)
     return FileResponse(handle, as_attachment=True, filename=version.original_name, content_type=version.content_type)
 

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from jianguan.core import audit
+from jianguan.core.permissions import require
 from jianguan.ledger import services as ledger
 
 from . import permissions, prereview
@@ -17,7 +18,8 @@ from .models import ParticipantRole, PreReview, Project, State, Transition
 
 
 class TransitionError(Exception):
-    """The transition is not allowed now; `.message` says why, in Chinese, for the user."""
+    """The transition cannot be taken now (unknown, wrong state, no reason, a precondition); `.message` says why,
+    in Chinese, for the user. A user who may never take it gets PermissionDenied (403) instead."""
 
     def __init__(self, message: str, code: str = "not_allowed"):
         super().__init__(message)
@@ -143,10 +145,10 @@ def perform(project: Project, name: str, user, reason: str = "") -> Project:
     rule = RULES.get(name)
     if rule is None or "system" in rule.actors:
         raise TransitionError(f"未知操作：{name}", "unknown")
+    # Who may act is asked first: a user who may never take the step hears 403 whatever the project's state.
+    require(bool(rule.actors & actor_kinds(user, project)), f"您无权对该项目执行“{rule.label}”")
     if project.state not in rule.sources:
         raise TransitionError(f"项目当前状态为“{project.get_state_display()}”，不能{rule.label}", "wrong_state")
-    if not rule.actors & actor_kinds(user, project):
-        raise TransitionError(f"您无权对该项目执行“{rule.label}”", "forbidden")
     reason = (reason or "").strip()
     if rule.needs_reason and not reason:
         raise TransitionError(f"“{rule.label}”须填写理由", "reason_required")

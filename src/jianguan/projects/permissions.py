@@ -1,8 +1,9 @@
 """Who may see and do what with a project. Pages, API, exports, streams and services ask here, and nowhere else.
 
 Vocabulary: `visible_projects(user, part)` is the read scope (not in it → 404); `may_read_part(user, project,
-part)` says whether a readable project's part may be shown (no → 403 on its own route, the section left out of
-a page); `can_<action>` / `is_regulator_of` decide actions (no → 403).
+part)` says whether a readable project's part may be shown (no → 403 on the project's own sub-resource route,
+the section left out of a page); `visible_documents(user)` the documents addressed by their own id (not in it
+→ 404); `can_<action>` / `is_regulator_of` decide actions (no → 403).
 
 Parts (`Part`, the data-sharing resources) are what another department can be granted: the housing bureau's
 own staff and the project's participants read every part of a project they can see; a department officer reads
@@ -72,6 +73,11 @@ def visible_projects(user, part: str = Part.PROJECT_BASIC) -> QuerySet[Project]:
             Q(applicant_id=user.enterprise_id) | Q(participants__enterprise_id=user.enterprise_id)
         ).distinct()
     return qs.none()
+
+
+def visible_documents(user) -> QuerySet[Document]:
+    """The documents (and so their versions) of the projects whose documents part the user may read."""
+    return Document.objects.filter(project__in=visible_projects(user, Part.PROJECT_DOCUMENTS))
 
 
 def may_read_part(user, project: Project, part: str) -> bool:

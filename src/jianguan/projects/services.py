@@ -233,6 +233,21 @@ def _keepers(project: Project, kind: str) -> str:
     return "、".join(labels[r] for r in sorted(permissions.upload_roles(project, kind))) or "——"
 
 
+def get_document_for(user, pk: int) -> Document:
+    """The document if the user may read its project's documents, else Document.DoesNotExist (404)."""
+    return permissions.visible_documents(user).select_related("project").get(pk=pk)
+
+
+def get_version_for(user, document_id: int, number: int) -> DocumentVersion:
+    """A document's version if the user may read the project's documents, else DocumentVersion.DoesNotExist
+    (404: a department without the documents part learns nothing of them). A department's read is logged."""
+    version = DocumentVersion.objects.select_related("document__project").get(
+        document__in=permissions.visible_documents(user), document_id=document_id, number=number
+    )
+    sharing.note_read(user, Part.PROJECT_DOCUMENTS, what="文件下载", obj=version, project=version.document.project)
+    return version
+
+
 def open_version_for_download(user: User, version: DocumentVersion):
     project = version.document.project
     if not permissions.can_download(user, project):

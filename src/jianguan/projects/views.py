@@ -289,8 +289,10 @@ def progress_report(request, pk: int):
 
 @login_required
 def document_download(request, doc: int, number: int):
-    version = get_object_or_404(DocumentVersion.objects.select_related("document"), document_id=doc, number=number)
-    _project_or_404(request.user, version.document.project_id)
+    try:
+        version = services.get_version_for(request.user, doc, number)
+    except DocumentVersion.DoesNotExist as exc:
+        raise Http404("文件不存在或无权查看") from exc
     handle = services.open_version_for_download(request.user, version)
     return FileResponse(handle, as_attachment=True, filename=version.original_name, content_type=version.content_type)
 

@@ -436,7 +436,7 @@ class CommandOut(Schema):
     result: str
 
 
-@router.post("/devices/{device_id}/commands", response={201: CommandOut, 403: ErrorOut, 404: ErrorOut})
+@router.post("/devices/{device_id}/commands", response={201: CommandOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
 def command_device(request, device_id: Id, payload: CommandIn):
     """A regulator switches a sprinkler / fog cannon on or off by hand (MQTT, acknowledged by the device)."""
     device = _device_for(request, device_id)

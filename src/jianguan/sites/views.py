@@ -17,7 +17,6 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from jianguan.accounts import sharing
 from jianguan.projects import permissions as project_permissions
 from jianguan.projects.models import Project
 
@@ -28,7 +27,7 @@ from .alarms import search as alarm_search
 from .devices import services as device_services
 from .forms import AlarmFilterForm, LimitRuleForm, attach_errors
 from .limits import editing as limit_admin
-from .models import Alarm, Device
+from .models import Alarm, Device, LimitRule
 from .readings import overview, trends
 
 # --- alarms ---------------------------------------------------------------------------------------------
@@ -144,14 +143,16 @@ def device_readings_export(request, device_id: int):
 @require_POST
 def alarm_action(request, pk: int, action: str):
     alarm = get_object_or_404(permissions.visible_alarms(request.user), pk=pk)
+    if action not in ("acknowledge", "resolve"):
+        raise Http404("未知操作")
     comment = request.POST.get("comment", "")
-    try:
+    try:  # a refused user gets 403 (PermissionDenied); a bad comment or state a message
         if action == "acknowledge":
             handling.acknowledge(request.user, alarm, comment)
-        elif action == "resolve":
+        else:
             handling.resolve(request.user, alarm, comment)
         messages.success(request, "告警已更新。")
-    except (PermissionDenied, ValidationError) as exc:
+    except ValidationError as exc:
         messages.error(request, "；".join(getattr(exc, "messages", [str(exc)])))
     next_url = request.POST.get("next", "")
     if url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
@@ -179,13 +180,10 @@ async def alarm_stream(request):
 
 
 def _watch(user, project_id, cursor, csrf_token) -> live.AlarmWatch:
-    project = None
-    if project_id is not None:
-        project = permissions.monitored_projects(user).filter(pk=project_id).first()
-        if project is None:
-            raise Http404("项目不存在或无权查看")
-    sharing.note_read(user, permissions.MONITORING, what="实时告警推送", project=project)
-    return live.AlarmWatch(user, project=project, cursor=cursor, csrf_token=csrf_token)
+    try:
+        return live.watch_for(user, project_id, cursor, csrf_token)
+    except Project.DoesNotExist as exc:
+        raise Http404("项目不存在或无权查看") from exc
 
 
 # --- limits ---------------------------------------------------------------------------------------------
@@ -242,10 +240,18 @@ def limit_create(request):
     )
 
 
+def _limit_rule(user, pk: int):
+    """A rule the user may read (404 otherwise, for those who may not see the limit pages too)."""
+    try:
+        return limit_admin.get_rule_for(user, pk)
+    except LimitRule.DoesNotExist as exc:
+        raise Http404("限值规则不存在或无权查看") from exc
+
+
 @login_required
 def limit_edit(request, pk: int):
-    user = _limits_viewer(request)
-    rule = get_object_or_404(permissions.visible_limit_rules(user), pk=pk)
+    user = request.user
+    rule = _limit_rule(user, pk)
     if not permissions.may_edit_limit(user, rule):
         raise PermissionDenied("您无权修改该限值规则")
     form = LimitRuleForm(request.POST or None, initial=limit_admin.initial_for(rule))
@@ -272,8 +278,8 @@ def limit_edit(request, pk: int):
 @login_required
 @require_POST
 def limit_toggle(request, pk: int, action: str):
-    user = _limits_viewer(request)
-    rule = get_object_or_404(permissions.visible_limit_rules(user), pk=pk)
+    user = request.user
+    rule = _limit_rule(user, pk)
     if action not in ("activate", "deactivate"):
         raise Http404
     try:
@@ -391,8 +397,8 @@ def actuator_command(request, device_id: int):
         raise Http404("未知操作")
     try:
         command = actuators.issue_manually(request.user, device, action)
-    except PermissionDenied as exc:
-        messages.error(request, str(exc))
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
     else:
         verb = "开启" if action == "on" else "关闭"
         messages.success(request, f"已向“{device.name}”发送{verb}指令（{command.command_id}），等待设备确认。")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import PermissionDenied
 
 from jianguan.accounts.models import User
 from jianguan.core.models import AuditEvent
@@ -87,7 +88,7 @@ def test_override_with_reason(applicant_user, lanshan_regulator):
     project, user = applicant_user
     project = lifecycle.perform(project, "submit", user)
     assert project.state == State.PREREVIEW_FAILED
-    with pytest.raises(lifecycle.TransitionError):
+    with pytest.raises(PermissionDenied):
         lifecycle.perform(project, "override_prereview", user, "我方认为无需")
     project = lifecycle.perform(project, "override_prereview", lanshan_regulator, "应急抢险工程，材料后补")
     assert project.state == State.UNDER_REVIEW
@@ -96,16 +97,25 @@ def test_override_with_reason(applicant_user, lanshan_regulator):
     assert project.state == State.PERMITTED
 
 
-def test_wrong_state_and_other_district(applicant_user, luozhuang_regulator):
-    project, user = applicant_user
+def test_wrong_state_and_other_district(applicant_user, lanshan_regulator, luozhuang_regulator):
+    project, _user = applicant_user
     with pytest.raises(lifecycle.TransitionError) as exc:
-        lifecycle.perform(project, "approve", user)
+        lifecycle.perform(project, "approve", lanshan_regulator)
     assert exc.value.code == "wrong_state"
     project.state = State.UNDER_REVIEW
     project.save()
-    with pytest.raises(lifecycle.TransitionError) as exc:
+    with pytest.raises(PermissionDenied, match="您无权"):
         lifecycle.perform(project, "approve", luozhuang_regulator)
-    assert exc.value.code == "forbidden"
+
+
+def test_who_may_never_take_a_step_is_refused_before_the_state_is_looked_at(applicant_user):
+    """Readable but not allowed is 403, whatever the state: the applicant approving its own draft is refused,
+    not told that a draft cannot be approved."""
+    project, user = applicant_user
+    with pytest.raises(PermissionDenied):
+        lifecycle.perform(project, "approve", user)
+    project.refresh_from_db()
+    assert project.state == State.DRAFT
 
 
 def test_construction_suspension_and_acceptance(applicant_user, lanshan_regulator):

@@ -13,6 +13,7 @@ import uuid
 from urllib.parse import urlparse
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from jianguan.core.permissions import require
@@ -99,8 +100,10 @@ def on_alarm_raised(alarm: Alarm) -> list[ActuatorCommand]:
 
 def issue_manually(user, device: Device, action: str, duration_s: int = 600) -> ActuatorCommand:
     require(permissions.may_command(user, device), "只有监管部门可以远程控制喷淋/雾炮")
-    require(device.kind == Device.Kind.ACTUATOR and bool(device.mqtt_client_id), "该设备不是可远程控制的喷淋/雾炮")
-    require(not device.retired, "该设备已停用")
+    if device.kind != Device.Kind.ACTUATOR or not device.mqtt_client_id:
+        raise ValidationError({"device": "该设备不是可远程控制的喷淋/雾炮"})
+    if device.retired:
+        raise ValidationError({"device": "该设备已停用"})
     return issue(device, action, user=user, duration_s=duration_s)
 
 

@@ -37,6 +37,9 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from jianguan.accounts import sharing
+from jianguan.projects import services as project_services
+
 from .. import permissions
 from ..models import Alarm
 
@@ -114,6 +117,17 @@ def _fingerprint(alarm: Alarm) -> tuple:
         alarm.resolved_at,
         alarm.comment,
     )
+
+
+def watch_for(user, project_id: int | None, cursor: Cursor | None = None, csrf_token: str = "") -> AlarmWatch:
+    """The user's alarm feed, or one project's: Project.DoesNotExist (404) when the user cannot see the project,
+    PermissionDenied (403) when its monitoring part is withheld. A department's read is logged with its rule."""
+    project = None
+    if project_id is None:
+        sharing.note_read(user, permissions.MONITORING, what="实时告警推送")
+    else:
+        project = project_services.get_project_for(user, project_id, permissions.MONITORING, what="实时告警推送")
+    return AlarmWatch(user, project=project, cursor=cursor, csrf_token=csrf_token)
 
 
 class AlarmWatch:

@@ -216,6 +216,12 @@ def saved_message(rule: LimitRule, verb: str = "保存") -> str:
     return f"限值规则“{rule.name}”已{verb}：本平台立即生效，运行中的数据网关在 {PICKUP_SECONDS} 秒内生效。"
 
 
+def get_rule_for(user, pk: int) -> LimitRule:
+    """A limit rule the user may read (city-wide ones and the user's district's; every one for the bureau), else
+    LimitRule.DoesNotExist (404): who may not see the limit pages at all reads no rule."""
+    return permissions.visible_limit_rules(user).get(pk=pk)
+
+
 def copy_source(user, pk) -> LimitRule | None:
     """A city-wide rule the user may start an override from (None when there is no such rule)."""
     if permissions.own_limit_district(user) is None:

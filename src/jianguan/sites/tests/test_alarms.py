@@ -155,6 +155,11 @@ def test_alarm_pages_and_inbox(site, django_capture_on_commit_callbacks):
     other.force_login(bystander)
     assert f'id="alarm-{alarm.pk}"' not in other.get("/sites/alarms/").content.decode()
     assert other.post(f"/sites/alarms/{alarm.pk}/resolve/", {"comment": "x"}).status_code == 404
+    # The site may acknowledge, not resolve: the page says 403 (not "updated"), and an unknown action is no page.
+    assert web.post(f"/sites/alarms/{alarm.pk}/resolve/", {"comment": "x"}).status_code == 403
+    assert web.post(f"/sites/alarms/{alarm.pk}/delete/", {"comment": "x"}).status_code == 404
+    alarm.refresh_from_db()
+    assert alarm.state == Alarm.State.ACKNOWLEDGED
 
 
 def test_raise_and_clear_within_one_batch(site, django_capture_on_commit_callbacks):
