@@ -130,6 +130,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DB_POOL
         "timeout": DB_POOL_TIMEOUT,
         "max_idle": 300,
     }
+# Sessions read from the cache first (Redis in production), the database only on a miss.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# The signed-in user with department and jurisdiction in one query (every permission check reads them).
+AUTHENTICATION_BACKENDS = ["jianguan.accounts.backends.UserWithScopeBackend"]
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the load balancer's liveness probe speaks plain HTTP
 # --- end web tier ---------------------------------------------------------------------------------------------
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

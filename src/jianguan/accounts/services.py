@@ -28,7 +28,12 @@ def login_with_password(request, username: str, password: str) -> User | None:
 def user_for_token(key: str) -> User | None:
     if not key or not key.startswith("jg_"):
         return None
-    token = ApiToken.objects.select_related("user").filter(key_hash=ApiToken.hash_key(key)).first()
+    # One indexed look-up (key_hash is unique) brings the user with what permission checks read.
+    token = (
+        ApiToken.objects.select_related("user__department__jurisdiction")
+        .filter(key_hash=ApiToken.hash_key(key))
+        .first()
+    )
     if token is None or not token.is_active or not token.user.is_active:
         return None
     now = timezone.now()
