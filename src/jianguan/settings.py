@@ -134,6 +134,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DB_POOL
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # The signed-in user with department and jurisdiction in one query (every permission check reads them).
 AUTHENTICATION_BACKENDS = ["jianguan.accounts.backends.UserWithScopeBackend"]
+# Public pages and public API answers from the cache (jianguan.core.public_cache); 0 switches it off.
+PUBLIC_CACHE_SECONDS = int(os.environ.get("PUBLIC_CACHE_SECONDS", "300"))
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("whitenoise.middleware.WhiteNoiseMiddleware") + 1,
+    "jianguan.core.public_cache.PublicCacheMiddleware",
+)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the load balancer's liveness probe speaks plain HTTP
 # --- end web tier ---------------------------------------------------------------------------------------------
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -655,13 +655,12 @@ class PublicProjectOut(Schema):
 @paginate(BoundedPageNumberPagination, page_size=20)
 def public_projects(request, filters: Query[ProjectFilter]):
     """Permitted projects as published to the public: no personal data."""
-    qs = services.search_projects(None, **filters.dict()).filter(state__in=permissions.PUBLISHED_STATES)
-    return qs.prefetch_related("participants__enterprise")
+    return services.search_public_projects(**filters.dict())
 
 
 @public_router.get("/projects/{project_id}", auth=None, response={200: PublicProjectOut, 404: ErrorOut})
 def public_project(request, project_id: int):
-    return services.search_projects(None).filter(state__in=permissions.PUBLISHED_STATES).get(pk=project_id)
+    return services.search_public_projects().get(pk=project_id)
 
 
 __all__ = ["State", "public_router", "router"]

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Max, QuerySet
+from django.db.models import Max, Prefetch, QuerySet
 from django.utils import timezone
 
 from jianguan.accounts.models import DataSharingRule, User
@@ -309,6 +309,13 @@ def search_projects(
     if state:
         qs = qs.filter(state=state)
     return qs.order_by("-updated_at", "-id")
+
+
+def search_public_projects(**filters: str) -> QuerySet[Project]:
+    """What the public portal lists (published projects only), each with its participants and their enterprises
+    fetched in one more query for the whole page."""
+    participants = Participant.objects.select_related("enterprise")
+    return search_projects(None, **filters).prefetch_related(Prefetch("participants", queryset=participants))
 
 
 def timeline(project: Project) -> QuerySet[AuditEvent]:
