@@ -79,7 +79,12 @@ class Project(TimeStamped):
 
     class Meta:
         ordering = ["-updated_at", "-id"]
-        indexes = [models.Index(fields=["jurisdiction", "state"]), models.Index(fields=["project_type"])]
+        indexes = [
+            models.Index(fields=["jurisdiction", "state"]),
+            models.Index(fields=["project_type"]),
+            # The lists' order: a page of 50 is read off this index instead of sorting every project.
+            models.Index(fields=["updated_at", "id"], name="projects_updated_id_idx"),
+        ]
         verbose_name = verbose_name_plural = "工程项目"
 
     def __str__(self) -> str:
