@@ -3,8 +3,8 @@ for everyone, served from the cache (Redis in production, process memory in the 
 session, the user or the database.
 
 Invalidation is by generation: every cached response's key holds the current generation token, and
-`invalidate()` (called by the projects room when something published changes, after its transaction commits)
-replaces the token, so every earlier entry is unreachable at once and ages out. The token is random, not a
+`invalidate()` (called by the projects room when something published changes; again after its transaction
+commits) replaces the token, so every earlier entry is unreachable at once and ages out. The token is random, not a
 counter: were it evicted from the cache, a new one can never bring back entries of an old generation.
 PUBLIC_CACHE_SECONDS bounds an entry's life as a backstop (e.g. for bulk database edits made outside the
 services).
@@ -39,10 +39,15 @@ def generation() -> str:
     return token
 
 
+def _new_generation() -> None:
+    cache.set(GENERATION_KEY, secrets.token_hex(8), None)
+
+
 def invalidate() -> None:
-    """Drops every cached public response, once the current transaction (if any) has committed: a reader
-    between the change and its commit would otherwise cache the old state again."""
-    transaction.on_commit(lambda: cache.set(GENERATION_KEY, secrets.token_hex(8), None))
+    """Drops every cached public response now, and again once the current transaction (if any) has committed:
+    a reader between the change and its commit would otherwise have cached the old state again."""
+    _new_generation()
+    transaction.on_commit(_new_generation)
 
 
 def _key(request: HttpRequest, token: str) -> str:
