@@ -26,6 +26,11 @@ COLUMNS = {
     Device.Kind.CRANE: ["moment_pct", "load_pct", "a01007"],
 }
 FRESH = dt.timedelta(hours=2)  # an older value is not "latest": the device has stopped sending it
+# What the page shows and ranks by (Device.online reads last_seen_at, retired_at and rtd_interval_s).
+SHOWN = (
+    "name", "kind", "mn", "mqtt_client_id", "last_seen_at", "retired_at", "rtd_interval_s", "project__name",
+    "project__code", "project__jurisdiction__name", "project__jurisdiction__code",
+)  # fmt: skip
 LATEST_SECONDS = 30  # the latest values are recomputed at most this often (all users share them)
 STATUSES = [("", "全部"), ("over", "超标"), ("alarm", "有未关闭告警"), ("online", "在线"), ("offline", "离线")]
 
@@ -115,6 +120,7 @@ def overview(
             project__in=project_permissions.visible_projects(user), kind=kind, retired_at__isnull=True
         )
         .select_related("project__jurisdiction")
+        .only(*SHOWN)  # thousands of rows are ranked: no JSON, keys or other columns the page does not show
         .annotate(open_alarms=Count("alarms", filter=Q(alarms__state__in=alarm_search.OPEN_STATES)))
     )
     if jurisdiction:
