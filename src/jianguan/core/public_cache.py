@@ -2,10 +2,10 @@
 for everyone, served from the cache (Redis in production, process memory in the demo) without touching the
 session, the user or the database.
 
-Invalidation is by generation: every cached response's key holds the current generation token, and
-`invalidate()` (called by the projects room when something published changes; again after its transaction
-commits) replaces the token, so every earlier entry is unreachable at once and ages out. The token is random, not a
-counter: were it evicted from the cache, a new one can never bring back entries of an old generation.
+Invalidation is by generation: every cached response carries the generation token it was made under (read
+with it in one round trip), and `invalidate()` (called by the projects room when something published changes;
+again after its transaction commits) replaces the token, so every earlier entry is stale at once. The token is
+random, not a counter: were it evicted from the cache, a new one can never bring back an old generation's entries.
 PUBLIC_CACHE_SECONDS bounds an entry's life as a backstop (e.g. for bulk database edits made outside the
 services).
 
@@ -50,9 +50,9 @@ def invalidate() -> None:
     transaction.on_commit(_new_generation)
 
 
-def _key(request: HttpRequest, token: str) -> str:
+def _key(request: HttpRequest) -> str:
     digest = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
-    return f"public-cache:{token}:{request.method}:{digest}"
+    return f"public-cache:{request.method}:{digest}"
 
 
 def _cacheable(request: HttpRequest) -> bool:
@@ -75,10 +75,12 @@ class PublicCacheMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not _cacheable(request):
             return self.get_response(request)
-        key = _key(request, generation())
-        hit = cache.get(key)
-        if hit is not None:
-            status, headers, content = hit
+        key = _key(request)
+        found = cache.get_many([GENERATION_KEY, key])  # one round trip to Redis for both
+        token = found.get(GENERATION_KEY) or generation()
+        hit = found.get(key)
+        if hit is not None and hit[0] == token:
+            _, status, headers, content = hit
             response = HttpResponse(content, status=status)
             for name, value in headers:
                 response[name] = value
@@ -87,6 +89,7 @@ class PublicCacheMiddleware:
         response = self.get_response(request)
         if response.status_code == 200 and not response.streaming and not response.cookies:
             headers = [(k, v) for k, v in response.items() if k.lower() != "set-cookie"]
-            cache.set(key, (response.status_code, headers, response.content), settings.PUBLIC_CACHE_SECONDS)
+            entry = (token, response.status_code, headers, response.content)
+            cache.set(key, entry, settings.PUBLIC_CACHE_SECONDS)
             response["X-Cache"] = "miss"
         return response
