@@ -92,10 +92,14 @@ class CpuMeter:
     def __init__(self, server_pids: list[int], admin_url: str, database: str):
         self.roots, self.admin_url, self.database = server_pids, admin_url, database
 
+    def app(self, roots: list[int] | None = None) -> float:
+        roots = roots or self.roots
+        return sum(_cpu_seconds(pid, children=pid in roots) for pid in _descendants(roots))
+
     def read(self) -> tuple[float, float]:
         import psycopg
 
-        app = sum(_cpu_seconds(pid, children=pid in self.roots) for pid in _descendants(self.roots))
+        app = self.app()
         with psycopg.connect(self.admin_url, autocommit=True) as conn:
             rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [self.database])
             backends = [pid for (pid,) in rows]
@@ -271,8 +275,22 @@ def run_wrk(wrk: str, url: str, headers: list[str], connections: int, seconds: i
     return json.loads(line.removeprefix("WRK-JSON "))
 
 
+def wait_idle(cpu: CpuMeter, limit: float = 180.0) -> None:
+    """Waits until the servers have finished what wrk left queued (a slow route's backlog outlives its run and
+    would be counted against the next route): the web server's CPU use below a tenth of a core for half a second
+    (the stream server keeps polling for its open streams)."""
+    web = cpu.roots[:1]
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        before = cpu.app(web)
+        time.sleep(0.5)
+        if cpu.app(web) - before < 0.05:
+            return
+
+
 def measure(wrk, route: Route, headers, connections, seconds, sampler: ConnectionSampler, cpu: CpuMeter) -> Result:
     url = f"http://127.0.0.1:{WEB_PORT}{route.path}"
+    wait_idle(cpu)
     run_wrk(wrk, url, headers, connections, 1)  # warm-up: first requests, caches, pool
     sampler.reset()
     app_before, db_before = cpu.read()
