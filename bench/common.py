@@ -11,9 +11,10 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def setup_database(name: str) -> str:
+def setup_database(name: str, reuse: bool = False) -> str:
     """Points DATABASE_URL at a fresh scratch database: on PostgreSQL <db>_bench_<name> (dropped and created
-    again; drop_scratch_database removes it), else a new SQLite file. Returns the engine's name."""
+    again; drop_scratch_database removes it), else a new SQLite file. Returns the engine's name. With `reuse`, a
+    PostgreSQL scratch database left by an earlier run (--keep) is used as it is."""
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith("postgres"):
         import psycopg
@@ -21,8 +22,10 @@ def setup_database(name: str) -> str:
         base, _, db = url.rpartition("/")
         scratch = f"{db}_bench_{name}"
         with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{scratch}"')
-            conn.execute(f'CREATE DATABASE "{scratch}"')
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [scratch]).fetchone()
+            if not (reuse and exists):
+                conn.execute(f'DROP DATABASE IF EXISTS "{scratch}"')
+                conn.execute(f'CREATE DATABASE "{scratch}"')
         os.environ["JIANGUAN_BENCH_ADMIN_URL"] = url
         os.environ["DATABASE_URL"] = f"{base}/{scratch}"
         return "PostgreSQL"
@@ -58,6 +61,8 @@ def drop_scratch_database() -> None:
     from django.db import connections
 
     connections.close_all()
+    for conn in connections.all(initialized_only=True):
+        getattr(conn, "close_pool", lambda: None)()  # pooled connections stay open after close()
     scratch = os.environ["DATABASE_URL"].rpartition("/")[2]
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{scratch}"')

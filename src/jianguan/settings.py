@@ -164,6 +164,36 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# --- web tier (issue 9): a bounded connection pool per process on PostgreSQL; docs/deployment.md ----------------
+# Django's psycopg pool: a request (or poll, or job) takes a connection and gives it back when it ends
+# (CONN_MAX_AGE 0), so a process never holds more than DB_POOL_MAX_SIZE connections, whatever its server mode or
+# thread count; past that a request waits up to DB_POOL_TIMEOUT seconds for one. DB_POOL_MAX_SIZE=0: no pool
+# (a connection per thread, kept DB_CONN_MAX_AGE seconds). jianguan/gunicorn_conf.py sets it to its threads.
+DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 4, minimum=0)
+DB_POOL_TIMEOUT = env_float("DB_POOL_TIMEOUT", 10.0)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DB_POOL_MAX_SIZE > 0:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # With a pool, Django's health check means: the pool checks a connection as it hands it out (one empty
+    # round trip), so a restarted database costs no request an error.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": DB_POOL_MAX_SIZE,
+        "timeout": DB_POOL_TIMEOUT,
+        "max_idle": 300,
+    }
+# Sessions read from the cache first (Redis in production), the database only on a miss.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# The one backend (accounts/backends.py): passwords behind the login throttle, and the signed-in user with
+# department and jurisdiction in one query (every permission check reads them). Set below, once.
+# Public pages and public API answers from the cache (jianguan.core.public_cache); 0 switches it off.
+PUBLIC_CACHE_SECONDS = env_int("PUBLIC_CACHE_SECONDS", 300, minimum=0)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("whitenoise.middleware.WhiteNoiseMiddleware") + 1,
+    "jianguan.core.public_cache.PublicCacheMiddleware",
+)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the load balancer's liveness probe speaks plain HTTP
+# --- end web tier ---------------------------------------------------------------------------------------------
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # WAL lets readers go on while a writer writes; IMMEDIATE avoids lock upgrades failing mid-transaction.

@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from jianguan.accounts import views as account_views
+from jianguan.core import views as core_views
 from jianguan.ledger import views as ledger_views
 from jianguan.notify import views as notify_views
 
@@ -13,6 +14,7 @@ admin.site.site_title = "监管平台"
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="projects:list", permanent=False)),
+    path("healthz", core_views.healthz, name="healthz"),
     path("login/", account_views.login_view, name="login"),
     path("logout/", account_views.logout_view, name="logout"),
     path("account/", account_views.account, name="account"),

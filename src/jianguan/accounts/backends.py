@@ -8,6 +8,7 @@ looked at, a wrong password counts here, a right one clears the user name's coun
 
 from __future__ import annotations
 
+from asgiref.sync import sync_to_async
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
 
@@ -25,7 +26,26 @@ def client_ip(request) -> str | None:
     return request.META.get("REMOTE_ADDR") if request is not None else None
 
 
-class ThrottledModelBackend(ModelBackend):
+class UserWithScopeBackend(ModelBackend):
+    """The session's user loaded with what every permission check reads (department, its jurisdiction,
+    enterprise) in one query."""
+
+    def get_user(self, user_id):
+        from .models import User
+
+        try:
+            user = User._default_manager.select_related("department__jurisdiction", "enterprise").get(pk=user_id)
+        except User.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
+
+    async def aget_user(self, user_id):  # the live-alarm streams (async views) load the user the same way
+        return await sync_to_async(self.get_user)(user_id)
+
+
+class ThrottledModelBackend(UserWithScopeBackend):
+    """The platform's one backend: passwords behind the throttle, sessions' users in one query."""
+
     def authenticate(self, request, username=None, password=None, **kwargs):
         if username is None:
             username = kwargs.get(self._username_field())

@@ -29,7 +29,12 @@ def token_for_key(key: str) -> ApiToken | None:
     """The active token with this key, of an active user; its last use noted (at most once a minute)."""
     if not key or not key.startswith("jg_"):
         return None
-    token = ApiToken.objects.select_related("user").filter(key_hash=ApiToken.hash_key(key)).first()
+    # One indexed look-up (key_hash is unique) brings the user with what permission checks read.
+    token = (
+        ApiToken.objects.select_related("user__department__jurisdiction")
+        .filter(key_hash=ApiToken.hash_key(key))
+        .first()
+    )
     if token is None or not token.is_active or not token.user.is_active:
         return None
     now = timezone.now()

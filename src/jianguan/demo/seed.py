@@ -434,8 +434,9 @@ def seed_projects(
     staff: dict[int, dict[str, list[Person]]],
     today: dt.date,
     progress: Callable[[str], None],
+    scale: int = 1,
 ) -> list[Project]:
-    states = [s for s, n in STATE_COUNTS for _ in range(n)]
+    states = [s for s, n in STATE_COUNTS for _ in range(n * scale)]
     rng.shuffle(states)
     # Weighted towards the three urban districts, as building activity is.
     divisions = [c for c, *_ in DIVISIONS] + [c for c, *_ in ZONES]
@@ -525,7 +526,7 @@ def seed_projects(
                 documents_to_write.append((doc, req.label))
         _history(project, state, start, regulator_cache, rng)
         projects.append(project)
-        if (i + 1) % 50 == 0:
+        if (i + 1) % (50 * scale) == 0:
             progress(f"  项目 {i + 1}/{len(states)}")
     progress(f"  写入演示文件 {len(documents_to_write)} 个")
     for doc, label in documents_to_write:
@@ -774,11 +775,14 @@ def seed_reading_history(now: dt.datetime, hours: int = 24, step: dt.timedelta =
     return len(rows)
 
 
-def seed_site_roster(projects: list[Project], staff: dict[int, dict[str, list[Person]]], today: dt.date) -> int:
+def seed_site_roster(
+    projects: list[Project], staff: dict[int, dict[str, list[Person]]], today: dt.date, gate_sites: int | None = None
+) -> int:
     """Every project under construction gets a real-name gate (HTTP) and a roster: its general contractor's
     special-operation staff, each for the trade of their certificate. This morning they came through the
     gate; on every seventh site a worker of a firm that takes no part in the project came too (the 挂靠/转包
-    signal the project page shows). Returns the number of gate entries."""
+    signal the project page shows). Only the first `gate_sites` sites (all by default) had this morning's entries.
+    Returns the number of gate entries."""
 
     active = [p for p in projects if p.state == State.UNDER_CONSTRUCTION]
     Device.objects.bulk_create(
@@ -821,7 +825,7 @@ def seed_site_roster(projects: list[Project], staff: dict[int, dict[str, list[Pe
     morning = timezone.make_aware(dt.datetime.combine(today, dt.time(7, 30)))
     firms = [pk for pk, posts in staff.items() if posts.get("operator")]
     entries = 0
-    for i, p in enumerate(active):
+    for i, p in enumerate(active[:gate_sites]):
         people = list(roster[p.pk])
         if i % 7 == 0:
             others = [pk for pk in firms if pk != contractor_of.get(p.pk)]
@@ -866,7 +870,14 @@ def seed_evidence() -> None:
 
 
 @transaction.atomic
-def seed(progress: Callable[[str], None] = print, seed_value: int = 371300) -> list[tuple[str, str, str]]:
+def seed(
+    progress: Callable[[str], None] = print, seed_value: int = 371300, scale: int = 1
+) -> list[tuple[str, str, str]]:
+    """The demo data; `scale` multiplies the projects (200 per unit: `scale=50` gives the 10,000 projects of the
+    web benchmark) with their devices. At scale > 1 the monitors' reading history is 3 hours rather than 24 and
+    only the first 200 sites' gates recorded entries this morning, so that seeding stays a matter of minutes."""
+    if scale < 1:
+        raise ValueError("scale must be at least 1")
     if Project.objects.filter(is_demo=True).exists():
         raise RuntimeError("演示数据已存在")
     rng = random.Random(seed_value)
@@ -881,12 +892,14 @@ def seed(progress: Callable[[str], None] = print, seed_value: int = 371300) -> l
     progress("用户…")
     logins = seed_users(depts, by_kind)
     progress("项目、参建单位、文件与状态记录…")
-    projects = seed_projects(rng, jur, by_kind, staff, today, progress)
+    projects = seed_projects(rng, jur, by_kind, staff, today, progress, scale)
     _ensure_demo_user_projects(projects, by_kind, staff)
     AuditEvent.objects.filter(project__in=projects).delete()
     progress(f"现场设备：{seed_devices(projects)} 台扬尘噪声监测仪")
-    progress(f"监测数据：过去 24 小时 {seed_reading_history(timezone.now())} 条读数")
-    progress(f"实名制闸机与花名册：今日 {seed_site_roster(projects, staff, today)} 人次进场")
+    hours = 24 if scale == 1 else 3
+    progress(f"监测数据：过去 {hours} 小时 {seed_reading_history(timezone.now(), hours=hours)} 条读数")
+    gate_sites = None if scale == 1 else 200
+    progress(f"实名制闸机与花名册：今日 {seed_site_roster(projects, staff, today, gate_sites)} 人次进场")
     progress("存证日志：演示文件与状态记录上链并签发检查点…")
     seed_evidence()
     progress(

@@ -14,7 +14,7 @@ from jianguan.core.pagination import BoundedPageNumberPagination
 from jianguan.core.schemas import Id
 from jianguan.registry.models import Enterprise
 
-from . import dangerous_works, lifecycle, permissions, services
+from . import dangerous_works, lifecycle, services
 from .models import DocumentKind, KeyPostRole, ParticipantRole, Project, State
 from .permissions import Part
 from .prereview import missing_documents
@@ -638,13 +638,12 @@ class PublicProjectOut(Schema):
 @paginate(BoundedPageNumberPagination, page_size=20)
 def public_projects(request, filters: Query[ProjectFilter]):
     """Permitted projects as published to the public: no personal data."""
-    qs = services.search_projects(None, **filters.dict()).filter(state__in=permissions.PUBLISHED_STATES)
-    return qs.prefetch_related("participants__enterprise")
+    return services.search_public_projects(**filters.dict())
 
 
 @public_router.get("/projects/{project_id}", auth=None, response={200: PublicProjectOut, 404: ErrorOut})
 def public_project(request, project_id: Id):
-    return services.search_projects(None).filter(state__in=permissions.PUBLISHED_STATES).get(pk=project_id)
+    return services.search_public_projects().get(pk=project_id)
 
 
 __all__ = ["State", "public_router", "router"]

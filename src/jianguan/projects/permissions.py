@@ -98,6 +98,16 @@ def can_read(user, project: Project) -> bool:
     return cache[project.pk]
 
 
+def remember_readable(user, project: Project) -> None:
+    """Notes that `project` came out of visible_projects(user) (the caller fetched it so): a page's or route's
+    part checks then need no query of their own."""
+    if user is not None and getattr(user, "is_authenticated", False):
+        cache = getattr(user, "_readable_projects", None)
+        if cache is None:
+            cache = user._readable_projects = {}
+        cache[project.pk] = True
+
+
 def participant_roles(user, project: Project) -> set[str]:
     if getattr(user, "role", None) != Role.ENTERPRISE_USER or not user.enterprise_id:
         return set()

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.db import transaction
-from django.db.models import Max, QuerySet
+from django.db.models import Max, Prefetch, QuerySet
 from django.utils import timezone
 
 from jianguan.accounts import sharing
@@ -307,6 +307,7 @@ def get_project_for(user, pk: int, part: str = Part.PROJECT_BASIC, *, what: str 
     is not the basic one, the part too, else PermissionDenied (403). A department officer's read is logged
     with the rule that allowed it."""
     project = permissions.visible_projects(user).select_related("jurisdiction", "applicant").get(pk=pk)
+    permissions.remember_readable(user, project)
     if not permissions.may_read_part(user, project, part):
         raise PermissionDenied(PART_REFUSED.format(label=Part(part).label))
     sharing.note_read(user, part, what=what, project=project)
@@ -344,6 +345,13 @@ def search_projects(
         query={"q": q, "jurisdiction": jurisdiction, "project_type": project_type, "state": state},
     )
     return qs.order_by("-updated_at", "-id")
+
+
+def search_public_projects(**filters: str) -> QuerySet[Project]:
+    """What the public portal lists (published projects only), each with its participants and their enterprises
+    fetched in one more query for the whole page."""
+    participants = Participant.objects.select_related("enterprise")
+    return search_projects(None, **filters).prefetch_related(Prefetch("participants", queryset=participants))
 
 
 def timeline(project: Project) -> QuerySet[AuditEvent]:

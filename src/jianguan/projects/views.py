@@ -300,7 +300,7 @@ def document_download(request, doc: int, number: int):
 def public_list(request):
     filters = _filters(request)
     filters["state"] = filters["state"] if filters["state"] in permissions.PUBLISHED_STATES else ""
-    qs = services.search_projects(None, **filters).prefetch_related("participants__enterprise")
+    qs = services.search_public_projects(**filters)
     return render(
         request,
         "projects/public_list.html",

@@ -160,6 +160,8 @@ class Alarm(models.Model):
 
     class Meta:
         ordering = ["-raised_at", "-id"]
+        # The alarm list's order: a page is read off this index instead of sorting every alarm.
+        indexes = [models.Index(fields=["raised_at", "id"], name="sites_alarm_raised_id_idx")]
         verbose_name = verbose_name_plural = "告警"
 
     def __str__(self) -> str:

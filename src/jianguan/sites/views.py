@@ -168,11 +168,13 @@ async def alarm_stream(request):
     if raw and not raw.isdigit():
         raise Http404("项目不存在或无权查看")
     cursor = live.Cursor.parse(request.headers.get("Last-Event-ID") or request.GET.get("since"))
-    watch = await live.run_poll(lambda: _watch(user, int(raw) if raw else None, cursor, get_token(request)))
+    csrf_token = get_token(request)
     if live.USE_POLL_POOL:
-        # The stream polls on the shared pool: this request's thread gives its connection back now rather
-        # than holding it for the stream's five minutes.
+        # The stream polls on the shared pool: this request's thread gives its connection (session, user) back
+        # now rather than holding it for the stream's five minutes, and before it waits for a poll thread,
+        # which may need that very connection from the process's database pool.
         await sync_to_async(connections.close_all)()
+    watch = await live.run_poll(lambda: _watch(user, int(raw) if raw else None, cursor, csrf_token))
     response = StreamingHttpResponse(live.stream(watch), content_type="text/event-stream; charset=utf-8")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # nginx: pass events through at once

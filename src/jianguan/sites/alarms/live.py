@@ -10,8 +10,9 @@ the id, alarms acknowledged / cleared / resolved after the time, and the open al
 values and severity change without a timestamp). Clients replace rows by id, so a repeat is harmless.
 
 The polls of all open streams share a small pool of threads (LIVE_ALARM_POLL_THREADS), each with its own
-database connection, so a hundred regulators' open pages use a handful of connections rather than a hundred:
-a stream holds no connection between polls. The request's own connection (session, user, the watch's setup) is
+database connection (on PostgreSQL borrowed from the process's connection pool for the poll's duration only),
+so a hundred regulators' open pages use a handful of connections rather than a hundred: a stream holds no
+connection between polls. The request's own connection (session, user, the watch's setup) is
 closed before streaming starts. A connection ends after MAX_SECONDS (the browser reconnects with its cursor).
 """
 
@@ -227,8 +228,13 @@ def _poll_pool() -> ThreadPoolExecutor:
 
 def _in_pool_thread(fn: Callable[[], T]) -> T:
     close_old_connections()  # like a request: drop a connection that broke or outlived CONN_MAX_AGE
-    _pool_connections.add(connections[DEFAULT_DB_ALIAS])
-    return fn()
+    conn = connections[DEFAULT_DB_ALIAS]
+    _pool_connections.add(conn)
+    try:
+        return fn()
+    finally:
+        if getattr(conn, "pool", None) is not None:
+            conn.close()  # with the database pool (PostgreSQL), a poll borrows a connection only while it runs
 
 
 async def run_poll(fn: Callable[[], T]) -> T:

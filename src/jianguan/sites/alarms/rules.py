@@ -4,8 +4,10 @@ device kind and time of day (GB 12523 day/night), cached per process and cleared
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import time
 import zoneinfo
+from collections.abc import Callable
 
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
@@ -51,8 +53,14 @@ def rules_in_period(jurisdiction_id: int, device_kind: str, parameter: str, peri
         .filter(Q(device_kind="") | Q(device_kind=device_kind))
         .filter(period__in=[LimitRule.Period.ALL, key[3]])
     )
+    chosen = _most_specific(rules, jurisdiction_id)
+    _rules_cache[key] = (time.monotonic(), chosen)
+    return chosen
+
+
+def _most_specific(rules: list[LimitRule], jurisdiction_id: int) -> list[LimitRule]:
+    """Of the applicable rules, the jurisdiction's own if it has any, else the city-wide ones."""
     local = [r for r in rules if r.jurisdiction_id == jurisdiction_id]
-    _rules_cache[key] = (time.monotonic(), local or rules)
     return local or rules
 
 
@@ -60,6 +68,29 @@ def warning_level(jurisdiction_id: int, device_kind: str, parameter: str, period
     """The level above which a value counts as an exceedance of some applicable rule; None without a rule."""
     rules = rules_in_period(jurisdiction_id, device_kind, parameter, period)
     return min((rule.warning for rule in rules), default=None)
+
+
+def warning_levels(device_kind: str, parameters: list[str]) -> Callable[[int, str, str], float | None]:
+    """warning_level for many devices at once (the monitoring overview): the active rules of these parameters
+    in one query, then (jurisdiction, parameter, period) → level without another."""
+    rules = list(
+        LimitRule.objects.filter(active=True, parameter__in=parameters).filter(
+            Q(device_kind="") | Q(device_kind=device_kind)
+        )
+    )
+
+    @functools.cache
+    def level(jurisdiction_id: int, parameter: str, period: str) -> float | None:
+        applicable = [
+            r
+            for r in rules
+            if r.parameter == parameter
+            and r.jurisdiction_id in (jurisdiction_id, None)
+            and r.period in (LimitRule.Period.ALL, period)
+        ]
+        return min((r.warning for r in _most_specific(applicable, jurisdiction_id)), default=None)
+
+    return level
 
 
 # Device → (jurisdiction, kind) for the rules, cached like the rules (a moved device is seen within the TTL).

@@ -91,3 +91,16 @@ def test_the_page(sites):
     page = regulator.get("/sites/monitors/").content.decode()
     assert f'id="monitor-{sites.south.pk}"' not in page and 'name="jurisdiction"' not in page
     assert Client().get("/sites/monitors/").status_code == 302
+
+
+def test_latest_values_are_computed_once_for_all_users_for_a_short_while(sites, django_assert_num_queries):
+    from django.core.cache import cache
+
+    overview.overview(sites.admin)
+    reading(sites.clean, "a34004", dt.timedelta(seconds=10), 41.0)
+    with django_assert_num_queries(2):  # the regulator's devices with open alarms, the limits: no readings
+        data = overview.overview(sites.regulator)
+    assert next(r for r in data.rows if r.device == sites.clean).values["a34004"].value == 30.0
+    cache.delete(f"sites-overview-latest:{Device.Kind.DUST_NOISE}")  # as LATEST_SECONDS running out does
+    data = overview.overview(sites.regulator)
+    assert next(r for r in data.rows if r.device == sites.clean).values["a34004"].value == 41.0

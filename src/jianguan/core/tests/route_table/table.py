@@ -296,6 +296,7 @@ ROUTES: list[Route] = [
     page("GET", "/notifications/", "SIGNED_IN"),
     # core and registry
     page("GET", "/", "EVERYONE", ok=302),
+    page("GET", "/healthz", "EVERYONE"),
     page("GET", "/admin/", "ADMIN_SITE"),
     page("GET", "/api/openapi.json", "EVERYONE"),
     page("GET", "/api/docs", "EVERYONE"),

@@ -6,9 +6,14 @@ from jianguan.demo import seed
 class Command(BaseCommand):
     help = "Load the Linyi demo data (divisions, departments, users, enterprises, people, projects)."
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--scale", type=int, default=1, help="multiply the ~200 demo projects (50: 10,000, for benchmarks)"
+        )
+
+    def handle(self, *args, scale, **options):
         try:
-            logins = seed.seed(progress=self.stdout.write)
+            logins = seed.seed(progress=self.stdout.write, scale=scale)
         except RuntimeError as exc:
             raise CommandError(str(exc)) from exc
         print_logins(self.stdout, logins)
