@@ -13,10 +13,10 @@ from . import permissions
 from .actuators import commands as actuators
 from .alarms import handling
 from .alarms import search as alarm_search
-from .devices import identity
+from .devices import changes, identity
 from .devices import services as device_services
 from .ingest import store
-from .models import Device, GateEvent, Reading
+from .models import Device, DeviceChangeRequest, GateEvent, Reading
 from .protocols import telemetry
 from .readings import trends
 from .workforce import cranes, gates, roster
@@ -74,6 +74,9 @@ class DevicePatch(Schema):
     installed_on: dt.date | None = None
     calibrated_on: dt.date | None = None
     password: str | None = Field(None, min_length=1, max_length=64, description="HJ 212: a new access password")
+    reason: str | None = Field(
+        None, max_length=200, description="why: required for a move, interval or password that needs approval"
+    )
 
 
 class RetireIn(Schema):
@@ -129,32 +132,170 @@ def register_device(request, project_id: int, payload: DeviceIn):
     return 201, device_services.register_device(request.user, project, data)
 
 
-@router.patch("/devices/{device_id}", response={200: DeviceOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
+class DeviceChangeOut(Schema):
+    id: int
+    project_id: int
+    device_id: int
+    device_name: str
+    action: DeviceChangeRequest.Action = Field(
+        description="retire 停用, restore 恢复启用, password 更换访问密码, token 重置接入令牌, move 变更安装位置, "
+        "interval 变更数据间隔"
+    )
+    action_label: str
+    state: DeviceChangeRequest.State = Field(description="pending 待审批, approved 已批准, rejected 已驳回")
+    state_label: str
+    summary: str
+    reason: str
+    requested_by: str | None
+    requested_at: dt.datetime
+    decided_by: str | None
+    decided_at: dt.datetime | None
+    decision_comment: str
+
+    @staticmethod
+    def resolve_device_name(obj):
+        return obj.device.name
+
+    @staticmethod
+    def resolve_action_label(obj):
+        return obj.get_action_display()
+
+    @staticmethod
+    def resolve_state_label(obj):
+        return obj.get_state_display()
+
+    @staticmethod
+    def resolve_requested_by(obj):
+        return obj.requested_by.get_full_name() if obj.requested_by_id else None
+
+    @staticmethod
+    def resolve_decided_by(obj):
+        return obj.decided_by.get_full_name() if obj.decided_by_id else None
+
+
+class DevicePendingOut(Schema):
+    device: DeviceOut = Field(description="the device as it is now (changes not needing approval applied)")
+    requests: list[DeviceChangeOut] = Field(description="the changes waiting for the district bureau")
+
+
+class ReasonIn(Schema):
+    reason: str = Field("", max_length=200, description="why: required when the change needs approval")
+
+
+class TokenPendingOut(Schema):
+    token: str = Field(description="the new token, returned once; it works from the approval on")
+    request: DeviceChangeOut
+
+
+PENDING_NOTE = (
+    " A monitor of a permitted project is under change control: when its general contractor asks, the answer is "
+    "202 with the pending request(s), and the change applies only when the district bureau approves it "
+    "(`/api/device-changes`); the bureau's own changes apply at once."
+)
+
+
+@router.patch(
+    "/devices/{device_id}",
+    response={200: DeviceOut, 202: DevicePendingOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    description="Change a device's name, dialect, interval, location, installation or calibration date, or (HJ 212) "
+    "its access password. Its kind, protocol and identity stay: a new identity is a new device. A move (of a "
+    "recorded position), a new interval or a new password need `reason` when they need approval." + PENDING_NOTE,
+)
 def update_device(request, device_id: int, payload: DevicePatch):
-    """Change a device's name, dialect, interval, location, installation or calibration date, or (HJ 212) its
-    access password. Its kind, protocol and identity stay: a new identity is a new device."""
     data = payload.dict(exclude_unset=True)
     if "dialect" in data and data["dialect"] is not None:
         data["dialect"] = str(getattr(data["dialect"], "value", data["dialect"]))
-    return device_services.update_device(request.user, _device_for(request, device_id), data)
+    device = device_services.update_device(request.user, _device_for(request, device_id), data)
+    if device.requested:
+        return 202, {"device": device, "requests": device.requested}
+    return 200, device
 
 
-@router.post("/devices/{device_id}/retire", response={200: DeviceOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
+def _retired_answer(device: Device):
+    return (202, device.requested[0]) if device.requested else (200, device)
+
+
+@router.post(
+    "/devices/{device_id}/retire",
+    response={200: DeviceOut, 202: DeviceChangeOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    description="Take a device out of service: HJ 212, MQTT and HTTP ingest refuse it from now on; its data stays."
+    + PENDING_NOTE,
+)
 def retire_device(request, device_id: int, payload: RetireIn):
-    """Take a device out of service: HJ 212, MQTT and HTTP ingest refuse it from now on; its data stays."""
-    return device_services.set_retired(request.user, _device_for(request, device_id), True, payload.reason)
+    return _retired_answer(
+        device_services.set_retired(request.user, _device_for(request, device_id), True, payload.reason)
+    )
 
 
-@router.post("/devices/{device_id}/restore", response={200: DeviceOut, 403: ErrorOut, 404: ErrorOut})
-def restore_device(request, device_id: int):
-    """Put a retired device back into service."""
-    return device_services.set_retired(request.user, _device_for(request, device_id), False)
+@router.post(
+    "/devices/{device_id}/restore",
+    response={200: DeviceOut, 202: DeviceChangeOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    description="Put a retired device back into service (body optional; `reason` required when it needs approval)."
+    + PENDING_NOTE,
+)
+def restore_device(request, device_id: int, payload: ReasonIn | None = None):
+    reason = payload.reason if payload is not None else ""
+    return _retired_answer(device_services.set_retired(request.user, _device_for(request, device_id), False, reason))
 
 
-@router.post("/devices/{device_id}/token", response={201: TokenOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
-def reissue_device_token(request, device_id: int):
-    """A new ingest token for an HTTP device, returned once; the old one stops working at once."""
-    return 201, {"token": device_services.reissue_token(request.user, _device_for(request, device_id))}
+@router.post(
+    "/devices/{device_id}/token",
+    response={201: TokenOut, 202: TokenPendingOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    description="A new ingest token for an HTTP device, returned once; the old one stops working at once (body "
+    "optional; `reason` required when it needs approval: then the old token works until the approval)." + PENDING_NOTE,
+)
+def reissue_device_token(request, device_id: int, payload: ReasonIn | None = None):
+    reason = payload.reason if payload is not None else ""
+    device = device_services.reissue_token(request.user, _device_for(request, device_id), reason)
+    if device.requested:
+        return 202, {"token": device.issued_token, "request": device.requested[0]}
+    return 201, {"token": device.issued_token}
+
+
+class DeviceChangeFilter(Schema):
+    state: str = Field("", pattern="^(|pending|approved|rejected)$", description="empty: all")
+    project_id: int | None = Field(None, ge=1, le=2**63 - 1)
+
+
+class DecisionIn(Schema):
+    comment: str = Field("", max_length=200, description="the decision's reason: required to reject")
+
+
+@router.get("/device-changes", response={200: list[DeviceChangeOut]})
+@paginate(BoundedPageNumberPagination, page_size=50)
+def list_device_changes(request, filters: Query[DeviceChangeFilter]):
+    """Device change requests of the projects this user may read (regulators, participants), newest first."""
+    qs = permissions.visible_device_changes(request.user)
+    if filters.state:
+        qs = qs.filter(state=filters.state)
+    if filters.project_id:
+        qs = qs.filter(project_id=filters.project_id)
+    return qs
+
+
+@router.get("/device-changes/{change_id}", response={200: DeviceChangeOut, 404: ErrorOut})
+def get_device_change(request, change_id: int):
+    return permissions.visible_device_changes(request.user).get(pk=change_id)
+
+
+@router.post(
+    "/device-changes/{change_id}/approve", response={200: DeviceChangeOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+)
+def approve_device_change(request, change_id: int, payload: DecisionIn):
+    """The district bureau approves: the change applies to the device now; the requester is notified.
+    403: not a regulator of the project; 422: the request was already decided."""
+    change = permissions.visible_device_changes(request.user).get(pk=change_id)
+    return changes.approve(request.user, change, payload.comment)
+
+
+@router.post(
+    "/device-changes/{change_id}/reject", response={200: DeviceChangeOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+)
+def reject_device_change(request, change_id: int, payload: DecisionIn):
+    """The district bureau rejects, with its reason (`comment`, required); the device stays as it is.
+    403: not a regulator of the project; 422: no reason, or the request was already decided."""
+    change = permissions.visible_device_changes(request.user).get(pk=change_id)
+    return changes.reject(request.user, change, payload.comment)
 
 
 @router.get("/devices/{device_id}/readings", response={200: list[ReadingOut], 404: ErrorOut})

@@ -153,11 +153,19 @@ class DeviceEditForm(forms.Form):
     lon = DeviceForm.base_fields["lon"]
     installed_on = DeviceForm.base_fields["installed_on"]
     calibrated_on = DeviceForm.base_fields["calibrated_on"]
+    reason = forms.CharField(
+        label="变更原因",
+        max_length=200,
+        required=False,
+        help_text="更换密码、移动位置或变更数据间隔须经区县住建部门审批时必填",
+    )
 
-    def __init__(self, *args, device: Device, **kwargs):
+    def __init__(self, *args, device: Device, must_request: bool = False, **kwargs):
         initial = {name: getattr(device, name) for name in ("name", "dialect", "rtd_interval_s", "lat", "lon")}
         initial |= {"installed_on": device.installed_on, "calibrated_on": device.calibrated_on}
         super().__init__(*args, initial=initial, **kwargs)
+        if not must_request:
+            del self.fields["reason"]
         if device.protocol != Device.Protocol.HJ212:
             del self.fields["password"]
             del self.fields["dialect"]

@@ -73,6 +73,57 @@ class Device(models.Model):
         return timezone.now() - self.last_seen_at <= allowed
 
 
+class DeviceChangeRequest(models.Model):
+    """A change to a monitoring device of a permitted project asked by the monitored party (its general
+    contractor): applied only when the district bureau approves it (sites/devices/changes.py). Who must ask
+    and who acts directly is decided in sites/permissions.py."""
+
+    class Action(models.TextChoices):
+        RETIRE = "retire", "停用"
+        RESTORE = "restore", "恢复启用"
+        PASSWORD = "password", "更换访问密码"
+        TOKEN = "token", "重置接入令牌"
+        MOVE = "move", "变更安装位置"
+        INTERVAL = "interval", "变更数据间隔"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "待审批"
+        APPROVED = "approved", "已批准"
+        REJECTED = "rejected", "已驳回"
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="device_changes")
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="change_requests")
+    action = models.CharField("变更事项", max_length=10, choices=Action.choices)
+    state = models.CharField("状态", max_length=10, choices=State.choices, default=State.PENDING, db_index=True)
+    reason = models.CharField("申请原因", max_length=200)
+    summary = models.CharField("变更内容", max_length=200, blank=True)  # what changes, readable (no secrets)
+    # What approval applies: new values; for a new password or token only its keyed hash.
+    payload = models.JSONField(default=dict, blank=True)
+    requested_by = models.ForeignKey(
+        "accounts.User", null=True, on_delete=models.SET_NULL, related_name="+", verbose_name="申请人"
+    )
+    requested_at = models.DateTimeField("申请时间", auto_now_add=True)
+    decided_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="审批人"
+    )
+    decided_at = models.DateTimeField("审批时间", null=True, blank=True)
+    decision_comment = models.CharField("审批意见", max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["device", "action"],
+                condition=models.Q(state="pending"),
+                name="sites_device_change_one_pending_per_action",
+            )
+        ]
+        verbose_name = verbose_name_plural = "设备变更申请"
+
+    def __str__(self) -> str:
+        return f"{self.device.name} {self.get_action_display()}（{self.get_state_display()}）"
+
+
 class Reading(models.Model):
     class Series(models.IntegerChoices):
         REALTIME = 0, "实时"
