@@ -238,6 +238,11 @@ READINGS_ROLLUP_LOOKBACK_HOURS = int(os.environ.get("READINGS_ROLLUP_LOOKBACK_HO
 READINGS_RETENTION_DAYS = int(os.environ.get("READINGS_RETENTION_DAYS", "180"))
 READINGS_HOURLY_RETENTION_DAYS = int(os.environ.get("READINGS_HOURLY_RETENTION_DAYS", "730"))
 
+# 设备离线 (jianguan.sites.alarms.offline): a monitor of a site under construction whose last data is older than
+# DEVICE_OFFLINE_INTERVALS × its real-time interval, and at least DEVICE_OFFLINE_MIN_MINUTES, raises an alarm.
+DEVICE_OFFLINE_INTERVALS = int(os.environ.get("DEVICE_OFFLINE_INTERVALS", "3"))
+DEVICE_OFFLINE_MIN_MINUTES = int(os.environ.get("DEVICE_OFFLINE_MIN_MINUTES", "15"))
+
 # Notifications (jianguan.notify): email over SMTP and the outbox's retries (docs/configuration.md).
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))

@@ -181,6 +181,10 @@ class LimitRule(models.Model):
         return f"{self.name} > {self.warning:g}{self.unit}"
 
 
+# The parameter of 设备离线 alarms: raised by the silence watch (alarms/offline.py), never by a reading.
+OFFLINE_PARAMETER = "offline"
+
+
 class Alarm(models.Model):
     class State(models.TextChoices):
         ACTIVE = "active", "告警中"
@@ -210,10 +214,38 @@ class Alarm(models.Model):
 
     class Meta:
         ordering = ["-raised_at", "-id"]
+        constraints = [
+            # One silence episode of a device at a time, even if two watch jobs ran at once.
+            models.UniqueConstraint(
+                fields=["device"],
+                condition=models.Q(parameter=OFFLINE_PARAMETER, cleared_at__isnull=True),
+                name="sites_alarm_one_open_offline_episode",
+            )
+        ]
         verbose_name = verbose_name_plural = "告警"
 
     def __str__(self) -> str:
         return f"{self.device} {self.parameter} {self.get_state_display()}"
+
+    @property
+    def is_offline(self) -> bool:
+        """A 设备离线 alarm: its values are minutes without data."""
+        return self.parameter == OFFLINE_PARAMETER
+
+    def evidence(self) -> dict:
+        """The content of its evidence-log entries (raised, escalated, cleared), so that an exceedance cannot be
+        edited away later: the alarm as it is at the event (take it then: later readings move it)."""
+        return {
+            "project": self.project.code,
+            "device": self.device.mn or str(self.device_id),
+            "parameter": self.parameter,
+            "rule": self.rule.name,
+            "limit": self.rule.warning,
+            "severity": self.severity,
+            "value": self.last_value,
+            "peak": self.peak_value,
+            "raised_at": self.raised_at.isoformat(),
+        }
 
 
 class RuleState(models.Model):

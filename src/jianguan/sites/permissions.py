@@ -15,7 +15,7 @@ from jianguan.core.models import Jurisdiction
 from jianguan.projects import permissions as project_permissions
 from jianguan.projects.models import ParticipantRole, Project
 
-from .models import Alarm, Device, DeviceChangeRequest, LimitRule
+from .models import OFFLINE_PARAMETER, Alarm, Device, DeviceChangeRequest, LimitRule
 
 Role = User.Role
 
@@ -183,7 +183,7 @@ def may_edit_limit(user, rule: LimitRule) -> bool:
 
 def visible_limit_rules(user) -> QuerySet[LimitRule]:
     """City-wide rules and the user's own district's; the bureau reads every district's overrides."""
-    qs = LimitRule.objects.select_related("jurisdiction")
+    qs = LimitRule.objects.select_related("jurisdiction").exclude(parameter=OFFLINE_PARAMETER)  # not a limit
     if not may_view_limits(user):
         return qs.none()
     if user.role == Role.BUREAU_ADMIN:
