@@ -243,6 +243,18 @@ READINGS_HOURLY_RETENTION_DAYS = int(os.environ.get("READINGS_HOURLY_RETENTION_D
 DEVICE_OFFLINE_INTERVALS = int(os.environ.get("DEVICE_OFFLINE_INTERVALS", "3"))
 DEVICE_OFFLINE_MIN_MINUTES = int(os.environ.get("DEVICE_OFFLINE_MIN_MINUTES", "15"))
 
+# Guessed device credentials (docs/hj212.md, "Password guessing"). HJ 212 gateway: failed authentications per MN
+# and per peer address within the window before the MN / the address is refused, failures per connection before
+# it is closed, and the delay of every failure's answer (an unknown MN and a wrong password answered alike).
+HJ212_AUTH_MN_FAILURES = int(os.environ.get("HJ212_AUTH_MN_FAILURES", "10"))
+HJ212_AUTH_IP_FAILURES = int(os.environ.get("HJ212_AUTH_IP_FAILURES", "30"))
+HJ212_AUTH_WINDOW_SECONDS = int(os.environ.get("HJ212_AUTH_WINDOW_SECONDS", "600"))
+HJ212_AUTH_CONNECTION_FAILURES = int(os.environ.get("HJ212_AUTH_CONNECTION_FAILURES", "3"))
+HJ212_AUTH_FAILURE_DELAY_SECONDS = float(os.environ.get("HJ212_AUTH_FAILURE_DELAY_SECONDS", "1.0"))
+# HTTP ingest: wrong X-Device-Token values per client address within the window before it is refused (429).
+DEVICE_TOKEN_MAX_FAILURES = int(os.environ.get("DEVICE_TOKEN_MAX_FAILURES", "20"))
+DEVICE_TOKEN_FAILURE_WINDOW_SECONDS = int(os.environ.get("DEVICE_TOKEN_FAILURE_WINDOW_SECONDS", "600"))
+
 # Notifications (jianguan.notify): email over SMTP and the outbox's retries (docs/configuration.md).
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))

@@ -5,6 +5,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 from ninja.security import APIKeyHeader
 
+from jianguan.core.middleware import client_ip
 from jianguan.core.pagination import BoundedPageNumberPagination
 from jianguan.core.schemas import DbDatetime
 from jianguan.projects import services as project_services
@@ -13,7 +14,7 @@ from . import permissions
 from .actuators import commands as actuators
 from .alarms import handling
 from .alarms import search as alarm_search
-from .devices import changes, identity
+from .devices import changes, guarding, identity
 from .devices import services as device_services
 from .ingest import store
 from .models import Device, DeviceChangeRequest, GateEvent, Reading
@@ -419,17 +420,27 @@ def resolve_alarm(request, alarm_id: int, payload: CommentIn):
 
 
 class DeviceTokenAuth(APIKeyHeader):
+    """`X-Device-Token`; an address that presents DEVICE_TOKEN_MAX_FAILURES wrong tokens within the window is
+    answered 429 without its tokens being looked up (guarding.py)."""
+
     param_name = "X-Device-Token"
 
     def authenticate(self, request, key):
-        return identity.device_for_token(key)
+        ip = client_ip(request)
+        guarding.check_token_allowed(ip)
+        device = identity.device_for_token(key)
+        if device is None and key:
+            guarding.token_failed(ip)
+        return device
 
 
 class IngestOut(Schema):
     stored: int
 
 
-@router.post("/ingest/telemetry", auth=DeviceTokenAuth(), response={202: IngestOut, 400: ErrorOut, 401: ErrorOut})
+@router.post(
+    "/ingest/telemetry", auth=DeviceTokenAuth(), response={202: IngestOut, 400: ErrorOut, 401: ErrorOut, 429: ErrorOut}
+)
 def ingest_telemetry(request):
     """HTTP devices post JSON telemetry with their token in `X-Device-Token`; body as for MQTT:
     `{"ts": "2026-11-20T10:00:00+08:00", "values": {"wind_ms": 6.2, "moment_pct": 71.5}}`. A crane may add
@@ -462,7 +473,9 @@ class GateEventOut(Schema):
         return obj.person.name if obj.person_id else None
 
 
-@router.post("/ingest/gate", auth=DeviceTokenAuth(), response={201: GateEventOut, 400: ErrorOut, 401: ErrorOut})
+@router.post(
+    "/ingest/gate", auth=DeviceTokenAuth(), response={201: GateEventOut, 400: ErrorOut, 401: ErrorOut, 429: ErrorOut}
+)
 def ingest_gate(request, payload: GateIn):
     """A gate reports a passage; the answer says at once whether the person may be on this site."""
     device = request.auth
