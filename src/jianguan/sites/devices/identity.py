@@ -82,15 +82,16 @@ def cached_identity(mn: str) -> tuple[int, str, str] | None:
     return _identity_cache.get(mn) if _identity_fresh() else None
 
 
+_NOT_CACHED = object()
+
+
 def cached_lookup(mn: str) -> tuple[bool, tuple[int, str, str] | None]:
     """(True, identity or None) when the cache knows the MN (None: no such active device, looked up before);
     (False, None) when it must be looked up (identity_for). No database: for the gateway's event loop."""
     if not _identity_fresh():
         return False, None
-    with _cache_lock:
-        if mn in _identity_cache:
-            return True, _identity_cache[mn]
-    return False, None
+    found = _identity_cache.get(mn, _NOT_CACHED)  # one dict read (atomic): no lock, as on every frame
+    return (False, None) if found is _NOT_CACHED else (True, found)
 
 
 def password_matches(identity: tuple[int, str, str] | None, password: str | None) -> bool | None:

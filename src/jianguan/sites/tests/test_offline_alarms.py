@@ -20,6 +20,7 @@ from jianguan.sites.alarms import live, offline
 from jianguan.sites.alarms.rules import rules_in_period
 from jianguan.sites.ingest import store
 from jianguan.sites.models import OFFLINE_PARAMETER, Alarm, Device, LimitRule, Reading
+from jianguan.sites.protocols import telemetry
 from jianguan.testing import factories as f
 
 MINUTE = dt.timedelta(minutes=1)
@@ -171,6 +172,8 @@ def test_the_scheduled_job_runs_the_watch_and_the_rule_switches_it_off(project):
 
 def test_a_reading_named_offline_raises_nothing_and_the_limit_pages_leave_the_rule_out(project, bureau_admin):
     assert rules_in_period(project.jurisdiction_id, "dust_noise", OFFLINE_PARAMETER, "day") == []
+    with pytest.raises(telemetry.TelemetryError, match="derived by the platform"):
+        telemetry.parse_payload({"values": {"offline": 1}}, timezone.now())  # MQTT/HTTP devices may not send it
     web = Client()
     web.force_login(bureau_admin)
     assert "设备离线" not in web.get("/sites/limits/").content.decode()
