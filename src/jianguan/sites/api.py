@@ -42,6 +42,7 @@ class DeviceOut(Schema):
     online: bool
     retired_at: dt.datetime | None = Field(None, description="set while the device is out of service")
     mqtt_client_id: str | None
+    allowed_networks: str = Field(description="HJ 212: accepted only from these networks (comma-separated); empty: any")
     token: str | None = Field(None, description="HTTP devices: the ingest token, returned once at registration")
 
     @staticmethod
@@ -62,6 +63,9 @@ class DeviceIn(Schema):
     lon: float | None = Field(None, ge=-180, le=180)
     installed_on: dt.date | None = None
     calibrated_on: dt.date | None = None
+    allowed_networks: str = Field(
+        "", max_length=500, description="HJ 212: accept the device only from these networks, e.g. 112.224.0.0/11"
+    )
 
 
 class DevicePatch(Schema):
@@ -75,8 +79,9 @@ class DevicePatch(Schema):
     installed_on: dt.date | None = None
     calibrated_on: dt.date | None = None
     password: str | None = Field(None, min_length=1, max_length=64, description="HJ 212: a new access password")
+    allowed_networks: str | None = Field(None, max_length=500, description='HJ 212: source networks; "": any')
     reason: str | None = Field(
-        None, max_length=200, description="why: required for a move, interval or password that needs approval"
+        None, max_length=200, description="why: required for a move, interval, password or networks needing approval"
     )
 
 
@@ -204,6 +209,8 @@ PENDING_NOTE = (
 )
 def update_device(request, device_id: int, payload: DevicePatch):
     data = payload.dict(exclude_unset=True)
+    if "allowed_networks" in data and data["allowed_networks"] is None:
+        data["allowed_networks"] = ""  # null: no restriction
     if "dialect" in data and data["dialect"] is not None:
         data["dialect"] = str(getattr(data["dialect"], "value", data["dialect"]))
     device = device_services.update_device(request.user, _device_for(request, device_id), data)

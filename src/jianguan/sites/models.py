@@ -7,9 +7,37 @@ fraction of a B-tree's size; monthly partitioning is the next step at city scale
 """
 
 import datetime as dt
+import ipaddress
+import re
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(text: str) -> tuple[Network, ...]:
+    """An allow-list of source networks as written ("112.224.0.0/11, 39.64.0.0/11"; a bare address is one host);
+    raises ValueError naming the bad entry."""
+    networks = []
+    for item in re.split(r"[\s,，;；]+", text or ""):
+        if not item:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError as exc:
+            raise ValueError(f"“{item[:50]}”不是有效的网段（如 112.224.0.0/11）") from exc
+    return tuple(networks)
+
+
+def validate_networks(text: str) -> None:
+    try:
+        networks = parse_networks(text)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from exc
+    if len(networks) > 20:
+        raise ValidationError("来源网段最多 20 个")
 
 
 class Device(models.Model):
@@ -42,6 +70,9 @@ class Device(models.Model):
     mqtt_client_id = models.CharField("MQTT 客户端ID", max_length=64, unique=True, null=True, blank=True)
     token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
     dialect = models.CharField("报文方言", max_length=10, choices=Dialect.choices, default=Dialect.STANDARD)
+    # HJ 212: where the district wants it, the gateway accepts the device only from these networks (its carrier's
+    # APN pool, a site's fixed line); empty: from anywhere. Refused like a wrong password.
+    allowed_networks = models.CharField("允许的来源网段", max_length=500, blank=True, validators=[validate_networks])
     edition = models.PositiveSmallIntegerField("协议版本", default=2017)
     rtd_interval_s = models.PositiveIntegerField("实时数据间隔（秒）", default=60)
     lat = models.FloatField("纬度", null=True, blank=True)
@@ -60,6 +91,11 @@ class Device(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}（{self.mn or self.get_kind_display()}）"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.allowed_networks.strip() and self.protocol != self.Protocol.HJ212:
+            raise ValidationError({"allowed_networks": "只有 HJ 212 设备可以限定来源网段"})
 
     @property
     def retired(self) -> bool:
@@ -85,6 +121,7 @@ class DeviceChangeRequest(models.Model):
         TOKEN = "token", "重置接入令牌"
         MOVE = "move", "变更安装位置"
         INTERVAL = "interval", "变更数据间隔"
+        NETWORKS = "networks", "变更来源网段"
 
     class State(models.TextChoices):
         PENDING = "pending", "待审批"

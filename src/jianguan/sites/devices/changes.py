@@ -112,6 +112,8 @@ def apply(device: Device, action: str, payload: dict[str, Any]) -> list[str]:
         fields.update(lat=payload["lat"], lon=payload["lon"])
     elif action == Action.INTERVAL:
         fields["rtd_interval_s"] = payload["rtd_interval_s"]
+    elif action == Action.NETWORKS:
+        fields["allowed_networks"] = payload["allowed_networks"]
     else:
         raise ValueError(f"unknown device change {action!r}")
     for name, value in fields.items():

@@ -52,14 +52,14 @@ def register_device(user, project: Project, data: dict[str, Any]) -> Device:
 
 # Fields a device's manager may change after registration (its kind, protocol and identity stay: a new
 # identity is a new device).
-EDITABLE = ("name", "dialect", "rtd_interval_s", "lat", "lon", "installed_on", "calibrated_on")
+EDITABLE = ("name", "dialect", "rtd_interval_s", "lat", "lon", "installed_on", "calibrated_on", "allowed_networks")
 
 
 @transaction.atomic
 def update_device(user, device: Device, data: dict[str, Any]) -> Device:
     """Changes the editable fields and, for an HJ 212 device, its access password when a new one is given.
-    Under change control the contractor's move, interval and password changes become requests (`data["reason"]`
-    says why); the rest applies at once."""
+    Under change control the contractor's move, interval, password and source-network changes become requests
+    (`data["reason"]` says why); the rest applies at once."""
     require(permissions.may_manage_device(user, device), MANAGE_REFUSED)
     device.requested, device.applied = [], []
     edits = {k: data[k] for k in EDITABLE if k in data and data[k] != getattr(device, k)}
@@ -111,6 +111,12 @@ def _controlled_asks(user, device: Device, changed: dict[str, Any], password: st
         )
     if password:
         asks[Action.PASSWORD] = ({"password_hash": password_hash(password)}, "更换访问密码（PW）")
+    if "allowed_networks" in changed:  # a network the device is not in switches it off
+        networks = changed.pop("allowed_networks")
+        asks[Action.NETWORKS] = (
+            {"allowed_networks": networks},
+            f"允许的来源网段 {device.allowed_networks or '不限'} → {networks or '不限'}",
+        )
     return asks
 
 

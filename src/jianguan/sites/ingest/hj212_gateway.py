@@ -51,6 +51,10 @@ async def dialect_for(mn: str):
     return identity.dialect_of(await _identity(mn))
 
 
+async def source_allowed(mn: str, peer) -> bool:
+    return identity.source_allowed(await _identity(mn), peer.host)
+
+
 class BatchWriter:
     """Collects the samples of many packets and stores them together (see the module's docstring).
 
@@ -250,6 +254,7 @@ def build_gateway(
     options.setdefault("handler_timeout", None)
     options.setdefault("auth_throttle", auth_throttle())
     options.setdefault("on_guessing", on_guessing)
+    options.setdefault("source_allowed", source_allowed)
     gateway = Gateway(host, port, handle_packet, authenticate, dialect_for, **options)
     gateway.on_close.append(writer.close)
     gateway.writer = writer  # type: ignore[attr-defined]  # for stats and tests

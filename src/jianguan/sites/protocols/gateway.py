@@ -87,6 +87,7 @@ Handler = Callable[[Packet, Peer], MaybeAwaitable[None]]
 # (mn, pw) -> True (known device, right password), False (wrong password), None (unknown MN).
 Authenticator = Callable[[str, str | None], MaybeAwaitable[bool | None]]
 DialectResolver = Callable[[str], MaybeAwaitable[Dialect | None]]
+SourceCheck = Callable[[str, Peer], MaybeAwaitable[bool]]
 GuessingAlert = Callable[[GuessingEpisode], MaybeAwaitable[None]]
 AnswerPolicy = Literal["requested", "always", "never"]
 
@@ -103,6 +104,7 @@ class GatewayStats:
         "unknown_device",
         "bad_password",
         "auth_refused",  # attempts refused unchecked: MN or address blocked (see `throttled`)
+        "source_refused",  # right password, but from a network the device's allow-list does not hold
         "handler_errors",  # handler raised or timed out
         "responses_sent",  # 9014 data responses
         "error_answers_sent",  # 9011 answers to rejected frames
@@ -118,6 +120,7 @@ class GatewayStats:
         self.unknown_device = 0
         self.bad_password = 0
         self.auth_refused = 0
+        self.source_refused = 0
         self.handler_errors = 0
         self.responses_sent = 0
         self.error_answers_sent = 0
@@ -231,6 +234,9 @@ class Gateway:
             uniform delay of their answers (`AuthThrottle`; None: no limits, only for tests and trusted networks).
         on_guessing: `on_guessing(GuessingEpisode)`, sync or async, told once per episode when an MN's or an
             address's failures exhaust its allowance (run as a task: it never holds up a connection).
+        source_allowed: `source_allowed(mn, peer)`, sync or async, asked once per connection after a device's
+            password passed: False refuses it exactly like a wrong password (answer, delay, counting), so that
+            a guesser outside the allowed networks cannot tell a right password from a wrong one.
 
     Sync callables run on the event loop: keep them fast (cache) or pass coroutines
     (e.g. `asgiref.sync.sync_to_async`) for database work.
@@ -252,6 +258,7 @@ class Gateway:
         logger: logging.Logger | None = None,
         auth_throttle: AuthThrottle | None = AuthThrottle(),  # noqa: B008  (frozen: one shared default is fine)
         on_guessing: GuessingAlert | None = None,
+        source_allowed: SourceCheck | None = None,
     ) -> None:
         if answer_errors not in ("requested", "always", "never"):
             raise ValueError("answer_errors must be 'requested', 'always' or 'never'")
@@ -269,6 +276,7 @@ class Gateway:
         self.stats = GatewayStats()
         self.auth_throttle = auth_throttle
         self.on_guessing = on_guessing
+        self.source_allowed = source_allowed
         limits = auth_throttle or AuthThrottle()
         self._mn_failures = FailureBuckets(limits.mn_failures, limits.window, max_keys=limits.max_keys)
         self._ip_failures = FailureBuckets(limits.ip_failures, limits.window, max_keys=limits.max_keys)
@@ -558,6 +566,17 @@ class Gateway:
             self.stats.reject("auth_error")
             self.log.exception("hj212 %s authenticator failed for MN %s", conn.peer, mn)
             return True if verified else _AUTH_ERROR
+        if verdict is True and not verified and self.source_allowed is not None:
+            try:
+                allowed = await _resolve(self.source_allowed(mn, conn.peer))
+            except Exception:
+                self.stats.reject("auth_error")
+                self.log.exception("hj212 %s source check failed for MN %s", conn.peer, mn)
+                return _AUTH_ERROR
+            if not allowed:
+                self.stats.incr("source_refused")
+                self.log.warning("hj212 %s: MN %s is not allowed from this network", conn.peer, mn)
+                verdict = False
         if verdict is True:
             conn.verify(mn, pw)
         return verdict

@@ -126,3 +126,45 @@ def test_wrong_device_tokens_from_one_address_are_refused_with_429(project, lans
     schema = Client().get("/api/openapi.json").json()["paths"]
     assert "429" in schema["/api/ingest/telemetry"]["post"]["responses"]
     assert "429" in schema["/api/ingest/gate"]["post"]["responses"]
+
+
+def test_a_device_is_accepted_only_from_its_allowed_networks_and_the_contractor_must_ask_to_change_them(
+    monitor, project, lanshan_regulator
+):
+    contractor = f.UserFactory(
+        role="enterprise_user", enterprise=project.participants.get(role="general_contractor").enterprise
+    )
+    regulator, builder = Client(), Client()
+    regulator.force_login(lanshan_regulator)
+    builder.force_login(contractor)
+    url = f"/api/devices/{monitor.pk}"
+    bad = regulator.patch(url, {"allowed_networks": "10.0.0.0/33"}, content_type="application/json")
+    assert bad.status_code == 422 and "不是有效的网段" in bad.json()["detail"]
+    assert regulator.patch(url, {"allowed_networks": "10.0.0.0/8"}, content_type="application/json").status_code == 200
+    gateway = build_gateway("127.0.0.1", 0, auth_throttle=AuthThrottle(failure_delay=0.05))
+    stop = gateway.run_in_thread()
+    try:
+        refused = hj212.decode(exchange(gateway, upload(monitor.mn, "7", WHEN, "30")))
+        assert refused.cp.params == {"QnRtn": "3"}  # the right password, from 127.0.0.1: as if it were wrong
+        asked = builder.patch(
+            url, {"allowed_networks": "", "reason": "更换运营商"}, content_type="application/json"
+        )  # the contractor would switch the restriction off (or lock its monitor out): the district decides
+        assert asked.status_code == 202 and asked.json()["requests"][0]["action"] == "networks"
+        assert (
+            regulator.patch(
+                url, {"allowed_networks": "127.0.0.0/8, 10.0.0.0/8"}, content_type="application/json"
+            ).json()["allowed_networks"]
+            == "127.0.0.0/8, 10.0.0.0/8"
+        )
+        accepted = hj212.decode(exchange(gateway, upload(monitor.mn, "7", WHEN + dt.timedelta(minutes=1), "31")))
+        assert accepted.cn == "9014"
+        assert gateway.stats.snapshot()["source_refused"] == 1
+    finally:
+        stop()
+    gate = device_services.register_device(
+        lanshan_regulator, project, {"name": "闸机", "kind": "gate", "protocol": "http"}
+    )
+    only_hj212 = regulator.patch(
+        f"/api/devices/{gate.pk}", {"allowed_networks": "10.0.0.0/8"}, content_type="application/json"
+    )
+    assert only_hj212.status_code == 422

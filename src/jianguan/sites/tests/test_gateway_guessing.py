@@ -24,8 +24,16 @@ def run(scenario: Callable[[Gateway, list[GuessingEpisode]], Awaitable[Any]], **
         await asyncio.sleep(0)
         episodes.append(episode)
 
+    source_allowed = limits.pop("source_allowed", None)
     limits = {"failure_delay": 0.05, **limits}
-    gateway = Gateway("127.0.0.1", 0, Recorder().handler, authenticate, auth_throttle=AuthThrottle(**limits))
+    gateway = Gateway(
+        "127.0.0.1",
+        0,
+        Recorder().handler,
+        authenticate,
+        auth_throttle=AuthThrottle(**limits),
+        source_allowed=source_allowed,
+    )
     gateway.on_guessing = alert
 
     async def main() -> None:
@@ -202,3 +210,16 @@ def test_limits_must_be_positive():
         AuthThrottle(mn_failures=0)
     with pytest.raises(ValueError):
         AuthThrottle(failure_delay=-1)
+
+
+def test_a_right_password_from_a_network_not_allowed_is_refused_like_a_wrong_one():
+    async def scenario(gateway: Gateway, episodes) -> None:
+        outside, _ = await exchange(gateway, upload("DUST01", pw=DEVICES["DUST01"]))
+        wrong, _ = await exchange(gateway, upload("DUST01", pw="000000"))
+        assert decode(outside).cp.params == decode(wrong).cp.params == {"QnRtn": "3"}
+        inside, _ = await exchange(gateway, upload("DUST02", pw=DEVICES["DUST02"]))
+        assert decode(inside).cn == "9014"
+
+    gateway = run(scenario, source_allowed=lambda mn, peer: mn != "DUST01")
+    stats = gateway.stats.snapshot()
+    assert (stats["source_refused"], stats["bad_password"], stats["frames_ok"]) == (1, 2, 1)
