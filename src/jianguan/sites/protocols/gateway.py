@@ -31,7 +31,7 @@ import threading
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeAlias, TypeVar
 
 from .framing import FrameBuffer
 from .hj212 import (
@@ -57,7 +57,7 @@ _SMALL_INT = re.compile(r"[0-9]{1,3}")
 _CN = re.compile(r"[0-9]{4}")
 
 _T = TypeVar("_T")
-MaybeAwaitable = _T | Awaitable[_T]
+MaybeAwaitable: TypeAlias = _T | Awaitable[_T]
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +174,7 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
 async def _resolve(value: MaybeAwaitable[_T]) -> _T:
     if inspect.isawaitable(value):
         return await value
-    return value  # type: ignore[return-value]
+    return value
 
 
 def _peer_of(writer: asyncio.StreamWriter) -> Peer:
@@ -498,11 +498,11 @@ class Gateway:
             if mn_hint and self.authenticator is not None and not conn.verified(mn_hint, head.get("PW")):
                 # A stranger learns nothing from its broken frames (not even whether the MN exists): unless the
                 # MN and password read from it are right, it is answered as a wrong password.
-                verdict = await self._authenticate(mn_hint, head.get("PW"), conn)
-                if verdict is _REFUSED:
+                checked = await self._authenticate(mn_hint, head.get("PW"), conn)
+                if checked is _REFUSED:
                     return False
-                if verdict is not True:
-                    return await self._auth_failed(mn_hint, verdict, conn, arrived, head=head, dialect=dialect)
+                if checked is not True:
+                    return await self._auth_failed(mn_hint, checked, conn, arrived, head=head, dialect=dialect)
             code = qn_rtn_for_error(error)
             if code is not None and mn_hint:
                 await self._answer_rejected(head, code, dialect, writer)
@@ -561,14 +561,14 @@ class Gateway:
             if self._mn_failures.blocked(mn):
                 return self._refuse("mn_blocked", conn.peer, mn)
         try:
-            verdict = await _resolve(self.authenticator(mn, pw))
+            verdict: Verdict = await _resolve(self.authenticator(mn, pw))
         except Exception:
             self.stats.reject("auth_error")
             self.log.exception("hj212 %s authenticator failed for MN %s", conn.peer, mn)
             return True if verified else _AUTH_ERROR
         if verdict is True and not verified and self.source_allowed is not None:
             try:
-                allowed = await _resolve(self.source_allowed(mn, conn.peer))
+                allowed: bool = await _resolve(self.source_allowed(mn, conn.peer))
             except Exception:
                 self.stats.reject("auth_error")
                 self.log.exception("hj212 %s source check failed for MN %s", conn.peer, mn)
