@@ -205,7 +205,8 @@ PENDING_NOTE = (
     response={200: DeviceOut, 202: DevicePendingOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
     description="Change a device's name, dialect, interval, location, installation or calibration date, or (HJ 212) "
     "its access password. Its kind, protocol and identity stay: a new identity is a new device. A move (of a "
-    "recorded position), a new interval or a new password need `reason` when they need approval." + PENDING_NOTE,
+    "recorded position), a new interval, password, dialect or allowed networks need `reason` when they need "
+    "approval." + PENDING_NOTE,
 )
 def update_device(request, device_id: int, payload: DevicePatch):
     data = payload.dict(exclude_unset=True)

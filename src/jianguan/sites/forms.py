@@ -166,7 +166,7 @@ class DeviceEditForm(forms.Form):
         label="变更原因",
         max_length=200,
         required=False,
-        help_text="更换密码、移动位置、变更数据间隔或来源网段须经区县住建部门审批时必填",
+        help_text="更换密码、移动位置、变更数据间隔、报文方言或来源网段须经区县住建部门审批时必填",
     )
 
     def __init__(self, *args, device: Device, must_request: bool = False, **kwargs):

@@ -122,6 +122,7 @@ class DeviceChangeRequest(models.Model):
         MOVE = "move", "变更安装位置"
         INTERVAL = "interval", "变更数据间隔"
         NETWORKS = "networks", "变更来源网段"
+        DIALECT = "dialect", "变更报文方言"
 
     class State(models.TextChoices):
         PENDING = "pending", "待审批"

@@ -47,7 +47,8 @@ def may_manage_device(user, device: Device) -> bool:
 # --- changes to a monitor of a permitted project: who acts directly, who must ask -----------------------
 # From the permit on, a project's monitors watch the party that runs them: the general contractor could
 # otherwise switch its own dust monitor off (retire it), lock it out (a new password or token the device does
-# not have), move it away from the dust or stretch its interval so that its silence goes unnoticed. Those
+# not have, a strict dialect its vendor's frames fail, a network it is not in), move it away from the dust or
+# stretch its interval so that its silence goes unnoticed. Those
 # changes by the contractor become requests the district bureau decides (devices/changes.py); the bureau's
 # own changes apply at once. Before the permit (draft, submitted, under review) the contractor changes freely.
 # Sprinklers and fog cannons (actuators) are the site's own equipment, commanded by the platform: taking a

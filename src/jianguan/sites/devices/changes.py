@@ -114,6 +114,8 @@ def apply(device: Device, action: str, payload: dict[str, Any]) -> list[str]:
         fields["rtd_interval_s"] = payload["rtd_interval_s"]
     elif action == Action.NETWORKS:
         fields["allowed_networks"] = payload["allowed_networks"]
+    elif action == Action.DIALECT:
+        fields["dialect"] = payload["dialect"]
     else:
         raise ValueError(f"unknown device change {action!r}")
     for name, value in fields.items():

@@ -2,9 +2,10 @@
 asked in sites.permissions; every change is audited and reaches running gateways through the identity cache.
 
 A monitor of a permitted project is under change control (permissions.change_controlled): when its general
-contractor retires, restores, re-keys, moves it or changes its interval, the change becomes a request the
+contractor retires, restores, re-keys, moves it or changes its interval, dialect or allowed networks, the change
+becomes a request the
 district bureau decides (changes.py) and the device stays as it is; the returned device lists the requests made
-in `device.requested`. Its other details (name, dialect, dates) still change at once."""
+in `device.requested`. Its other details (name, dates) still change at once."""
 
 from __future__ import annotations
 
@@ -58,8 +59,8 @@ EDITABLE = ("name", "dialect", "rtd_interval_s", "lat", "lon", "installed_on", "
 @transaction.atomic
 def update_device(user, device: Device, data: dict[str, Any]) -> Device:
     """Changes the editable fields and, for an HJ 212 device, its access password when a new one is given.
-    Under change control the contractor's move, interval, password and source-network changes become requests
-    (`data["reason"]` says why); the rest applies at once."""
+    Under change control the contractor's move, interval, password, dialect and source-network changes become
+    requests (`data["reason"]` says why); the rest (name, dates) applies at once."""
     require(permissions.may_manage_device(user, device), MANAGE_REFUSED)
     device.requested, device.applied = [], []
     edits = {k: data[k] for k in EDITABLE if k in data and data[k] != getattr(device, k)}
@@ -111,6 +112,13 @@ def _controlled_asks(user, device: Device, changed: dict[str, Any], password: st
         )
     if password:
         asks[Action.PASSWORD] = ({"password_hash": password_hash(password)}, "更换访问密码（PW）")
+    if "dialect" in changed:  # the strict dialect rejects every frame of a device with vendor deviations
+        dialect = changed.pop("dialect")
+        labels = dict(Device.Dialect.choices)
+        asks[Action.DIALECT] = (
+            {"dialect": dialect},
+            f"报文方言 {labels.get(device.dialect, device.dialect)} → {labels.get(dialect, dialect)}",
+        )
     if "allowed_networks" in changed:  # a network the device is not in switches it off
         networks = changed.pop("allowed_networks")
         asks[Action.NETWORKS] = (

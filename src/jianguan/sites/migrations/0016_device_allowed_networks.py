@@ -19,6 +19,6 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='devicechangerequest',
             name='action',
-            field=models.CharField(choices=[('retire', '停用'), ('restore', '恢复启用'), ('password', '更换访问密码'), ('token', '重置接入令牌'), ('move', '变更安装位置'), ('interval', '变更数据间隔'), ('networks', '变更来源网段')], max_length=10, verbose_name='变更事项'),
+            field=models.CharField(choices=[('retire', '停用'), ('restore', '恢复启用'), ('password', '更换访问密码'), ('token', '重置接入令牌'), ('move', '变更安装位置'), ('interval', '变更数据间隔'), ('networks', '变更来源网段'), ('dialect', '变更报文方言')], max_length=10, verbose_name='变更事项'),
         ),
     ]

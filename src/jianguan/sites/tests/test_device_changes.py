@@ -137,6 +137,7 @@ def test_the_api_answers_202_with_the_pending_requests_and_applies_them_on_appro
         f"/api/devices/{monitor.pk}",
         {
             "name": "东门监测点",
+            "dialect": "lenient",
             "lat": 35.07,
             "lon": 118.35,
             "rtd_interval_s": 600,
@@ -149,7 +150,8 @@ def test_the_api_answers_202_with_the_pending_requests_and_applies_them_on_appro
     body = patched.json()
     assert body["device"]["name"] == "东门监测点"  # not under control: applied at once
     assert (body["device"]["lat"], body["device"]["rtd_interval_s"]) == (35.06, 60)
-    assert sorted(r["action"] for r in body["requests"]) == ["interval", "move", "password"]
+    assert sorted(r["action"] for r in body["requests"]) == ["dialect", "interval", "move", "password"]
+    assert body["device"]["dialect"] == "standard"
     assert all(r["state"] == "pending" and r["reason"] == "围挡外移" for r in body["requests"])
     twice = api.patch(
         f"/api/devices/{monitor.pk}", {"rtd_interval_s": 900, "reason": "再改"}, content_type="application/json"
@@ -168,7 +170,7 @@ def test_the_api_answers_202_with_the_pending_requests_and_applies_them_on_appro
     assert retire.status_code == 202 and retire.json()["action"] == "retire"
 
     listed = api.get("/api/device-changes?state=pending").json()
-    assert listed["count"] == 5
+    assert listed["count"] == 6
     assert web(luozhuang_regulator).get("/api/device-changes").json()["count"] == 0  # another district's
     token_change = next(c for c in listed["items"] if c["action"] == "token")
     assert (
@@ -198,7 +200,7 @@ def test_the_api_answers_202_with_the_pending_requests_and_applies_them_on_appro
 
     monitor.refresh_from_db()
     gate.refresh_from_db()
-    assert (monitor.lat, monitor.lon, monitor.rtd_interval_s) == (35.07, 118.35, 600)
+    assert (monitor.lat, monitor.lon, monitor.rtd_interval_s, monitor.dialect) == (35.07, 118.35, 600, "lenient")
     assert identity.authenticate("CHG0001", "pw-3") is True
     assert identity.device_for_token(new_token) == gate and identity.device_for_token(old_token) is None
     assert not gate.retired
