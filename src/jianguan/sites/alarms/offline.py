@@ -74,13 +74,14 @@ def check(now: dt.datetime | None = None) -> tuple[int, int]:
         for a in Alarm.objects.filter(rule=rule, cleared_at__isnull=True).select_related("device", "project", "rule")
     }
     events: list[tuple[Alarm, str]] = []
-    cleared = _clear_resumed(open_alarms, now, events)
     raised = 0
-    since = receiving_since(now)
-    if since is not None:
-        raised = _raise_silent(rule, open_alarms, now, since, events)
-    if events:
-        _record(events)
+    with transaction.atomic():  # an alarm, its evidence-log entry and its notices: all or nothing
+        cleared = _clear_resumed(open_alarms, now, events)
+        since = receiving_since(now)
+        if since is not None:
+            raised = _raise_silent(rule, open_alarms, now, since, events)
+        if events:
+            _record(events)
     return raised, cleared
 
 
@@ -162,15 +163,11 @@ def _raise_silent(rule: LimitRule, open_alarms: dict[int, Alarm], now: dt.dateti
 
 
 def _record(events: list[tuple[Alarm, str]]) -> None:
-    """Evidence-log entries and the notices (in-app, email, group robots) of the raised and cleared alarms."""
-    with transaction.atomic():
-        ledger.append_many(
-            [
-                ledger.Item(
-                    f"alarm.{kind}", "sites.alarm", str(alarm.pk), alarm.evidence(), scope=f"project:{alarm.project_id}"
-                )
-                for alarm, kind in events
-            ],
-            want_entries=False,
-        )
-        announce_events([(alarm.pk, kind) for alarm, kind in events])
+    """Evidence-log entries and the notices (in-app, email, group robots) of the raised and cleared alarms, in the
+    run's transaction (the notices' outgoing copies are queued on its commit)."""
+    items = [
+        ledger.Item(f"alarm.{kind}", "sites.alarm", str(a.pk), a.evidence(), scope=f"project:{a.project_id}")
+        for a, kind in events
+    ]
+    ledger.append_many(items, want_entries=False)
+    announce_events([(a.pk, kind) for a, kind in events])

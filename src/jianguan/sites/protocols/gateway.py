@@ -577,7 +577,7 @@ class Gateway:
                 self.stats.incr("source_refused")
                 self.log.warning("hj212 %s: MN %s is not allowed from this network", conn.peer, mn)
                 verdict = False
-        if verdict is True:
+        if verdict is True and not verified:
             conn.verify(mn, pw)
         return verdict
 
