@@ -23,7 +23,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
-from jianguan.accounts.models import ApiToken
+from jianguan.accounts.models import ApiToken, User
 from jianguan.core import audit
 from jianguan.notify.models import Notification
 from jianguan.projects.models import Document, DocumentVersion, KeyPerson, Participant, ProgressReport, State
@@ -33,6 +33,7 @@ from jianguan.sites.models import (
     Alarm,
     CraneOperatorCheck,
     Device,
+    DeviceChangeRequest,
     LimitRule,
     Reading,
     ReadingAggregate,
@@ -136,6 +137,13 @@ def grow_devices(world, n):
         _device(world.project)
 
 
+def grow_device_changes(world, n):
+    user = f.UserFactory(role=User.Role.ENTERPRISE_USER, enterprise=world.gc)
+    for _ in range(n):
+        DeviceChangeRequest.objects.create(project=world.project, device=_device(world.project), action="retire",
+                                           reason="拆除", summary="停用", requested_by=user)  # fmt: skip
+
+
 def grow_readings(world, n):
     for _ in range(n):
         Reading.objects.create(device=world.device, parameter="a34004", series=0, value=50.0, flag="N",
@@ -220,22 +228,26 @@ BUDGETS = [
     Budget("/api/devices/{device_id}/readings", lambda w: f"/api/devices/{w.device.pk}/readings",
            grow_readings, 5),
     Budget("/api/alarms", lambda w: "/api/alarms", grow_alarms, 3),
+    Budget("/api/device-changes", lambda w: "/api/device-changes", grow_device_changes, 3),
     Budget("/api/projects/{project_id}/crane-operators",
            lambda w: f"/api/projects/{w.project.pk}/crane-operators", grow_crane_checks, 3),
     Budget("/api/alarms/{alarm_id}/commands", lambda w: f"/api/alarms/{w.alarm.pk}/commands", grow_commands, 3),
     Budget("/api/devices/{device_id}/aggregates", lambda w: f"/api/devices/{w.device.pk}/aggregates",
            grow_aggregates, 5),
     # list pages
-    Budget("projects:list", lambda w: "/projects/", _projects(State.UNDER_CONSTRUCTION), 6),
-    Budget("projects:review_queue", lambda w: "/projects/review/", _projects(State.UNDER_REVIEW), 5),
+    Budget("projects:list", lambda w: "/projects/", _projects(State.UNDER_CONSTRUCTION), 7),
+    Budget("projects:review_queue", lambda w: "/projects/review/", _projects(State.UNDER_REVIEW), 6),
     Budget("public:list", lambda w: "/public/", _projects(State.UNDER_CONSTRUCTION), 4, anonymous=True),
-    Budget("sites:alarms", lambda w: "/sites/alarms/", grow_alarms, 8),
-    Budget("sites:monitors", lambda w: "/sites/monitors/", grow_monitors, 6),
-    Budget("sites:limits", lambda w: "/sites/limits/", grow_limits, 5),
-    Budget("notifications", lambda w: "/notifications/", grow_notifications, 7),
+    Budget("sites:alarms", lambda w: "/sites/alarms/", grow_alarms, 9),
+    Budget("sites:monitors", lambda w: "/sites/monitors/", grow_monitors, 7),
+    Budget("sites:limits", lambda w: "/sites/limits/", grow_limits, 6),
+    Budget("notifications", lambda w: "/notifications/", grow_notifications, 8),
     Budget("account", lambda w: "/account/", grow_tokens, 7),
+    Budget("sites:device_changes", lambda w: "/sites/device-changes/", grow_device_changes, 8),
 ]  # fmt: skip
 
+# A regulator's pages carry the navigation's count of device changes awaiting approval: one query more, the
+# same whatever the rows.
 # Named pages that list nothing (forms, details, actions, downloads, streams): no budget needed.
 NOT_LISTS = {
     "healthz", "login", "logout", "token_revoke", "ledger_public_key", "projects:create", "projects:detail",
@@ -243,7 +255,8 @@ NOT_LISTS = {
     "projects:participant_add", "projects:key_person_add", "projects:document_upload", "projects:transition",
     "projects:progress_report", "projects:document_download", "public:detail", "sites:alarm_stream",
     "sites:alarm_action", "sites:device_create", "sites:actuator_command", "sites:device_edit",
-    "sites:device_service", "sites:limit_create", "sites:limit_edit", "sites:limit_toggle",
+    "sites:device_service", "sites:device_change_decide", "sites:limit_create", "sites:limit_edit",
+    "sites:limit_toggle",
     # CSV downloads stream their rows from one query each (tested with their pages)
     "sites:alarm_export", "sites:device_readings_export",
 }  # fmt: skip

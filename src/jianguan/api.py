@@ -22,6 +22,7 @@ from jianguan.accounts.services import LoginLocked
 from jianguan.accounts.throttle import locked_message
 from jianguan.projects.documents import UploadRejected
 from jianguan.projects.lifecycle import TransitionError
+from jianguan.sites.devices.guarding import TokenThrottled
 
 api = NinjaAPI(
     title="JianGuan 监管 API",
@@ -79,6 +80,13 @@ def on_upload_rejected(request, exc: UploadRejected):
 @api.exception_handler(LoginLocked)
 def on_login_locked(request, exc):
     return _error(request, 429, "locked", locked_message())
+
+
+@api.exception_handler(TokenThrottled)
+def on_device_token_throttled(request, exc: TokenThrottled):
+    response = _error(request, 429, "throttled", str(exc))
+    response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(MultiPartParserError)

@@ -350,6 +350,23 @@ READINGS_ROLLUP_LOOKBACK_HOURS = env_int("READINGS_ROLLUP_LOOKBACK_HOURS", 6, mi
 READINGS_RETENTION_DAYS = env_int("READINGS_RETENTION_DAYS", 180, minimum=0)
 READINGS_HOURLY_RETENTION_DAYS = env_int("READINGS_HOURLY_RETENTION_DAYS", 730, minimum=0)
 
+# 设备离线 (jianguan.sites.alarms.offline): a monitor of a site under construction whose last data is older than
+# DEVICE_OFFLINE_INTERVALS × its real-time interval, and at least DEVICE_OFFLINE_MIN_MINUTES, raises an alarm.
+DEVICE_OFFLINE_INTERVALS = int(os.environ.get("DEVICE_OFFLINE_INTERVALS", "3"))
+DEVICE_OFFLINE_MIN_MINUTES = int(os.environ.get("DEVICE_OFFLINE_MIN_MINUTES", "15"))
+
+# Guessed device credentials (docs/hj212.md, "Password guessing"). HJ 212 gateway: failed authentications per MN
+# and per peer address within the window before the MN / the address is refused, failures per connection before
+# it is closed, and the delay of every failure's answer (an unknown MN and a wrong password answered alike).
+HJ212_AUTH_MN_FAILURES = int(os.environ.get("HJ212_AUTH_MN_FAILURES", "10"))
+HJ212_AUTH_IP_FAILURES = int(os.environ.get("HJ212_AUTH_IP_FAILURES", "30"))
+HJ212_AUTH_WINDOW_SECONDS = int(os.environ.get("HJ212_AUTH_WINDOW_SECONDS", "600"))
+HJ212_AUTH_CONNECTION_FAILURES = int(os.environ.get("HJ212_AUTH_CONNECTION_FAILURES", "3"))
+HJ212_AUTH_FAILURE_DELAY_SECONDS = float(os.environ.get("HJ212_AUTH_FAILURE_DELAY_SECONDS", "1.0"))
+# HTTP ingest: wrong X-Device-Token values per client address within the window before it is refused (429).
+DEVICE_TOKEN_MAX_FAILURES = int(os.environ.get("DEVICE_TOKEN_MAX_FAILURES", "20"))
+DEVICE_TOKEN_FAILURE_WINDOW_SECONDS = int(os.environ.get("DEVICE_TOKEN_FAILURE_WINDOW_SECONDS", "600"))
+
 # Notifications (jianguan.notify): email over SMTP and the outbox's retries (docs/configuration.md).
 EMAIL_HOST = env_str("EMAIL_HOST", "")
 EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)

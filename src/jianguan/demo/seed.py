@@ -775,6 +775,34 @@ def seed_reading_history(now: dt.datetime, hours: int = 24, step: dt.timedelta =
     return len(rows)
 
 
+def seed_offline_episode(now: dt.datetime) -> Device | None:
+    """One monitor's outage in the history: six hours ago it stopped reporting for 45 minutes, so the alarm list,
+    the project page, the notifications and the evidence log show a 设备离线 alarm raised and cleared, by the
+    same watch that runs every minute (sites/alarms/offline.py). Its readings of those minutes are removed."""
+    from django.core.cache import cache
+
+    from jianguan.sites.alarms import offline
+    from jianguan.sites.models import Reading
+
+    monitors = offline.watched().filter(project__is_demo=True).order_by("pk")
+    chosen = monitors.first()
+    if chosen is None or monitors.count() < 2:
+        return None
+    others = monitors.exclude(pk=chosen.pk)
+    stopped = now - dt.timedelta(hours=6)
+    noticed, back = stopped + dt.timedelta(minutes=20), stopped + dt.timedelta(minutes=45)
+    cache.set(offline.RECEIVING_KEY, (stopped - dt.timedelta(days=1)).isoformat(), None)
+    Device.objects.filter(pk=chosen.pk).update(last_seen_at=stopped)
+    others.update(last_seen_at=noticed - dt.timedelta(minutes=1))
+    offline.check(noticed)
+    monitors.update(last_seen_at=back)
+    offline.check(back + dt.timedelta(minutes=1))
+    Reading.objects.filter(device=chosen, ts__gt=stopped, ts__lt=back).delete()
+    monitors.update(last_seen_at=None)  # as before: the simulator's first packets set it
+    cache.delete(offline.RECEIVING_KEY)  # the running demo counts silence from its first packets
+    return chosen
+
+
 def seed_site_roster(
     projects: list[Project], staff: dict[int, dict[str, list[Person]]], today: dt.date, gate_sites: int | None = None
 ) -> int:
@@ -899,6 +927,9 @@ def seed(
     hours = 24 if scale == 1 else 3
     progress(f"监测数据：过去 {hours} 小时 {seed_reading_history(timezone.now(), hours=hours)} 条读数")
     gate_sites = None if scale == 1 else 200
+    offline_monitor = seed_offline_episode(timezone.now())
+    if offline_monitor is not None:
+        progress(f"设备离线：{offline_monitor.project.name} {offline_monitor.name} 6 小时前离线 45 分钟（告警已恢复）")
     progress(f"实名制闸机与花名册：今日 {seed_site_roster(projects, staff, today, gate_sites)} 人次进场")
     progress("存证日志：演示文件与状态记录上链并签发检查点…")
     seed_evidence()

@@ -117,6 +117,18 @@ def participant_roles(user, project: Project) -> set[str]:
     return roles
 
 
+def regulated_projects(user) -> QuerySet[Project]:
+    """The projects the user acts on as their regulator: the city bureau's every project, a district bureau's
+    of its jurisdiction (is_regulator_of for many at once)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Project.objects.none()
+    if user.role == Role.BUREAU_ADMIN:
+        return Project.objects.all()
+    if user.role == Role.DISTRICT_REGULATOR:
+        return Project.objects.filter(_jurisdiction_q(user))
+    return Project.objects.none()
+
+
 def is_regulator_of(user, project: Project) -> bool:
     """Acts on the project: the city bureau, or the district bureau of the project's jurisdiction."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:

@@ -18,6 +18,7 @@ from jianguan.core.models import Jurisdiction
 from jianguan.ledger import services as ledger
 from jianguan.sites import permissions as site_permissions
 from jianguan.sites.alarms import live as site_live
+from jianguan.sites.devices import changes as site_device_changes
 from jianguan.sites.devices import services as site_devices
 from jianguan.sites.readings import trends as site_trends
 from jianguan.sites.workforce import roster as site_roster
@@ -144,6 +145,7 @@ def project_detail(request, pk: int):
             trend_windows=site_trends.WINDOWS if any(d.latest for d in devices) else [],
             alarm_panel=site_live.project_panel(user, project),
             can_manage_devices=site_permissions.may_manage_devices(user, project),
+            device_changes=site_device_changes.panel(user, project),
             can_command_actuators=permissions.is_regulator_of(user, project),
         )
     if parts[P.SITE_WORKFORCE]:

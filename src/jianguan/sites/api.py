@@ -5,6 +5,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 from ninja.security import APIKeyHeader
 
+from jianguan.core.middleware import client_ip
 from jianguan.core.pagination import BoundedPageNumberPagination
 from jianguan.core.schemas import DbDatetime, Id
 from jianguan.projects import services as project_services
@@ -13,10 +14,10 @@ from . import permissions
 from .actuators import commands as actuators
 from .alarms import handling
 from .alarms import search as alarm_search
-from .devices import identity
+from .devices import changes, guarding, identity
 from .devices import services as device_services
 from .ingest import store
-from .models import Device, GateEvent, Reading
+from .models import Device, DeviceChangeRequest, GateEvent, Reading
 from .permissions import Part
 from .protocols import telemetry
 from .readings import trends
@@ -42,6 +43,7 @@ class DeviceOut(Schema):
     online: bool
     retired_at: dt.datetime | None = Field(None, description="set while the device is out of service")
     mqtt_client_id: str | None
+    allowed_networks: str = Field(description="HJ 212: accepted only from these networks (comma-separated); empty: any")
     token: str | None = Field(None, description="HTTP devices: the ingest token, returned once at registration")
 
     @staticmethod
@@ -62,6 +64,9 @@ class DeviceIn(Schema):
     lon: float | None = Field(None, ge=-180, le=180)
     installed_on: dt.date | None = None
     calibrated_on: dt.date | None = None
+    allowed_networks: str = Field(
+        "", max_length=500, description="HJ 212: accept the device only from these networks, e.g. 112.224.0.0/11"
+    )
 
 
 class DevicePatch(Schema):
@@ -75,6 +80,10 @@ class DevicePatch(Schema):
     installed_on: dt.date | None = None
     calibrated_on: dt.date | None = None
     password: str | None = Field(None, min_length=1, max_length=64, description="HJ 212: a new access password")
+    allowed_networks: str | None = Field(None, max_length=500, description='HJ 212: source networks; "": any')
+    reason: str | None = Field(
+        None, max_length=200, description="why: required for a move, interval, password or networks needing approval"
+    )
 
 
 class RetireIn(Schema):
@@ -129,32 +138,173 @@ def register_device(request, project_id: Id, payload: DeviceIn):
     return 201, device_services.register_device(request.user, project, data)
 
 
-@router.patch("/devices/{device_id}", response={200: DeviceOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
+class DeviceChangeOut(Schema):
+    id: int
+    project_id: Id
+    device_id: Id
+    device_name: str
+    action: DeviceChangeRequest.Action = Field(
+        description="retire 停用, restore 恢复启用, password 更换访问密码, token 重置接入令牌, move 变更安装位置, "
+        "interval 变更数据间隔"
+    )
+    action_label: str
+    state: DeviceChangeRequest.State = Field(description="pending 待审批, approved 已批准, rejected 已驳回")
+    state_label: str
+    summary: str
+    reason: str
+    requested_by: str | None
+    requested_at: dt.datetime
+    decided_by: str | None
+    decided_at: dt.datetime | None
+    decision_comment: str
+
+    @staticmethod
+    def resolve_device_name(obj):
+        return obj.device.name
+
+    @staticmethod
+    def resolve_action_label(obj):
+        return obj.get_action_display()
+
+    @staticmethod
+    def resolve_state_label(obj):
+        return obj.get_state_display()
+
+    @staticmethod
+    def resolve_requested_by(obj):
+        return obj.requested_by.get_full_name() if obj.requested_by_id else None
+
+    @staticmethod
+    def resolve_decided_by(obj):
+        return obj.decided_by.get_full_name() if obj.decided_by_id else None
+
+
+class DevicePendingOut(Schema):
+    device: DeviceOut = Field(description="the device as it is now (changes not needing approval applied)")
+    requests: list[DeviceChangeOut] = Field(description="the changes waiting for the district bureau")
+
+
+class ReasonIn(Schema):
+    reason: str = Field("", max_length=200, description="why: required when the change needs approval")
+
+
+class TokenPendingOut(Schema):
+    token: str = Field(description="the new token, returned once; it works from the approval on")
+    request: DeviceChangeOut
+
+
+PENDING_NOTE = (
+    " A monitor of a permitted project is under change control: when its general contractor asks, the answer is "
+    "202 with the pending request(s), and the change applies only when the district bureau approves it "
+    "(`/api/device-changes`); the bureau's own changes apply at once."
+)
+
+
+@router.patch(
+    "/devices/{device_id}",
+    response={200: DeviceOut, 202: DevicePendingOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    description="Change a device's name, dialect, interval, location, installation or calibration date, or (HJ 212) "
+    "its access password. Its kind, protocol and identity stay: a new identity is a new device. A move (of a "
+    "recorded position), a new interval, password, dialect or allowed networks need `reason` when they need "
+    "approval." + PENDING_NOTE,
+)
 def update_device(request, device_id: Id, payload: DevicePatch):
-    """Change a device's name, dialect, interval, location, installation or calibration date, or (HJ 212) its
-    access password. Its kind, protocol and identity stay: a new identity is a new device."""
     data = payload.dict(exclude_unset=True)
+    if "allowed_networks" in data and data["allowed_networks"] is None:
+        data["allowed_networks"] = ""  # null: no restriction
     if "dialect" in data and data["dialect"] is not None:
         data["dialect"] = str(getattr(data["dialect"], "value", data["dialect"]))
-    return device_services.update_device(request.user, _device_for(request, device_id), data)
+    device = device_services.update_device(request.user, _device_for(request, device_id), data)
+    if device.requested:
+        return 202, {"device": device, "requests": device.requested}
+    return 200, device
 
 
-@router.post("/devices/{device_id}/retire", response={200: DeviceOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
+def _retired_answer(device: Device):
+    return (202, device.requested[0]) if device.requested else (200, device)
+
+
+@router.post(
+    "/devices/{device_id}/retire",
+    response={200: DeviceOut, 202: DeviceChangeOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    description="Take a device out of service: HJ 212, MQTT and HTTP ingest refuse it from now on; its data stays."
+    + PENDING_NOTE,
+)
 def retire_device(request, device_id: Id, payload: RetireIn):
-    """Take a device out of service: HJ 212, MQTT and HTTP ingest refuse it from now on; its data stays."""
-    return device_services.set_retired(request.user, _device_for(request, device_id), True, payload.reason)
+    return _retired_answer(
+        device_services.set_retired(request.user, _device_for(request, device_id), True, payload.reason)
+    )
 
 
-@router.post("/devices/{device_id}/restore", response={200: DeviceOut, 403: ErrorOut, 404: ErrorOut})
-def restore_device(request, device_id: Id):
-    """Put a retired device back into service."""
-    return device_services.set_retired(request.user, _device_for(request, device_id), False)
+@router.post(
+    "/devices/{device_id}/restore",
+    response={200: DeviceOut, 202: DeviceChangeOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    description="Put a retired device back into service (body optional; `reason` required when it needs approval)."
+    + PENDING_NOTE,
+)
+def restore_device(request, device_id: Id, payload: ReasonIn | None = None):
+    reason = payload.reason if payload is not None else ""
+    return _retired_answer(device_services.set_retired(request.user, _device_for(request, device_id), False, reason))
 
 
-@router.post("/devices/{device_id}/token", response={201: TokenOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
-def reissue_device_token(request, device_id: Id):
-    """A new ingest token for an HTTP device, returned once; the old one stops working at once."""
-    return 201, {"token": device_services.reissue_token(request.user, _device_for(request, device_id))}
+@router.post(
+    "/devices/{device_id}/token",
+    response={201: TokenOut, 202: TokenPendingOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    description="A new ingest token for an HTTP device, returned once; the old one stops working at once (body "
+    "optional; `reason` required when it needs approval: then the old token works until the approval)." + PENDING_NOTE,
+)
+def reissue_device_token(request, device_id: Id, payload: ReasonIn | None = None):
+    reason = payload.reason if payload is not None else ""
+    device = device_services.reissue_token(request.user, _device_for(request, device_id), reason)
+    if device.requested:
+        return 202, {"token": device.issued_token, "request": device.requested[0]}
+    return 201, {"token": device.issued_token}
+
+
+class DeviceChangeFilter(Schema):
+    state: str = Field("", pattern="^(|pending|approved|rejected)$", description="empty: all")
+    project_id: Id | None = Field(None, ge=1, le=2**63 - 1)
+
+
+class DecisionIn(Schema):
+    comment: str = Field("", max_length=200, description="the decision's reason: required to reject")
+
+
+@router.get("/device-changes", response={200: list[DeviceChangeOut]})
+@paginate(BoundedPageNumberPagination, page_size=50)
+def list_device_changes(request, filters: Query[DeviceChangeFilter]):
+    """Device change requests of the projects this user may read (regulators, participants), newest first."""
+    qs = permissions.visible_device_changes(request.user)
+    if filters.state:
+        qs = qs.filter(state=filters.state)
+    if filters.project_id:
+        qs = qs.filter(project_id=filters.project_id)
+    return qs
+
+
+@router.get("/device-changes/{change_id}", response={200: DeviceChangeOut, 404: ErrorOut})
+def get_device_change(request, change_id: Id):
+    return permissions.visible_device_changes(request.user).get(pk=change_id)
+
+
+@router.post(
+    "/device-changes/{change_id}/approve", response={200: DeviceChangeOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+)
+def approve_device_change(request, change_id: Id, payload: DecisionIn):
+    """The district bureau approves: the change applies to the device now; the requester is notified.
+    403: not a regulator of the project; 422: the request was already decided."""
+    change = permissions.visible_device_changes(request.user).get(pk=change_id)
+    return changes.approve(request.user, change, payload.comment)
+
+
+@router.post(
+    "/device-changes/{change_id}/reject", response={200: DeviceChangeOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+)
+def reject_device_change(request, change_id: Id, payload: DecisionIn):
+    """The district bureau rejects, with its reason (`comment`, required); the device stays as it is.
+    403: not a regulator of the project; 422: no reason, or the request was already decided."""
+    change = permissions.visible_device_changes(request.user).get(pk=change_id)
+    return changes.reject(request.user, change, payload.comment)
 
 
 @router.get("/devices/{device_id}/readings", response={200: list[ReadingOut], 404: ErrorOut})
@@ -278,17 +428,27 @@ def resolve_alarm(request, alarm_id: Id, payload: CommentIn):
 
 
 class DeviceTokenAuth(APIKeyHeader):
+    """`X-Device-Token`; an address that presents DEVICE_TOKEN_MAX_FAILURES wrong tokens within the window is
+    answered 429 without its tokens being looked up (guarding.py)."""
+
     param_name = "X-Device-Token"
 
     def authenticate(self, request, key):
-        return identity.device_for_token(key)
+        ip = client_ip(request)
+        guarding.check_token_allowed(ip)
+        device = identity.device_for_token(key)
+        if device is None and key:
+            guarding.token_failed(ip)
+        return device
 
 
 class IngestOut(Schema):
     stored: int
 
 
-@router.post("/ingest/telemetry", auth=DeviceTokenAuth(), response={202: IngestOut, 400: ErrorOut, 401: ErrorOut})
+@router.post(
+    "/ingest/telemetry", auth=DeviceTokenAuth(), response={202: IngestOut, 400: ErrorOut, 401: ErrorOut, 429: ErrorOut}
+)
 def ingest_telemetry(request):
     """HTTP devices post JSON telemetry with their token in `X-Device-Token`; body as for MQTT:
     `{"ts": "2026-11-20T10:00:00+08:00", "values": {"wind_ms": 6.2, "moment_pct": 71.5}}`. A crane may add
@@ -323,7 +483,9 @@ class GateEventOut(Schema):
 
 
 @router.post(
-    "/ingest/gate", auth=DeviceTokenAuth(), response={201: GateEventOut, 400: ErrorOut, 401: ErrorOut, 422: ErrorOut}
+    "/ingest/gate",
+    auth=DeviceTokenAuth(),
+    response={201: GateEventOut, 400: ErrorOut, 401: ErrorOut, 422: ErrorOut, 429: ErrorOut},
 )
 def ingest_gate(request, payload: GateIn):
     """A gate reports a passage; the answer says at once whether the person may be on this site."""

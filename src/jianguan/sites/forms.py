@@ -7,7 +7,7 @@ from jianguan.core.widgets import DatePicker
 
 from .alarms import search as alarm_search
 from .limits import editing as limit_admin
-from .models import Alarm, Device, LimitRule
+from .models import Alarm, Device, LimitRule, validate_networks
 
 
 class LimitRuleForm(forms.Form):
@@ -99,6 +99,13 @@ class DeviceForm(forms.Form):
         label="MQTT 客户端ID", max_length=64, required=False, help_text="MQTT 设备必填（与主题中的设备标识一致）"
     )
     rtd_interval_s = forms.IntegerField(label="实时数据间隔（秒）", min_value=30, max_value=3600, initial=60)
+    allowed_networks = forms.CharField(
+        label="允许的来源网段",
+        max_length=500,
+        required=False,
+        validators=[validate_networks],
+        help_text="仅 HJ 212，可选：只接受来自这些网段的连接（如运营商 APN 地址段 112.224.0.0/11），逗号分隔；留空不限",
+    )
     lat = forms.FloatField(label="纬度", required=False, min_value=-90, max_value=90)
     lon = forms.FloatField(label="经度", required=False, min_value=-180, max_value=180)
     installed_on = forms.DateField(label="安装日期", required=False, widget=DatePicker())
@@ -106,7 +113,7 @@ class DeviceForm(forms.Form):
 
     groups = (
         ("设备", ("name", "kind", "protocol")),
-        ("接入身份", ("mn", "password", "dialect", "mqtt_client_id", "rtd_interval_s")),
+        ("接入身份", ("mn", "password", "dialect", "mqtt_client_id", "rtd_interval_s", "allowed_networks")),
         ("位置与维护", ("lat", "lon", "installed_on", "calibrated_on")),
     )
 
@@ -133,6 +140,7 @@ class DeviceForm(forms.Form):
             data.pop("mn")
             data.pop("password")
             data.pop("dialect")
+            data.pop("allowed_networks")
         return data
 
 
@@ -149,18 +157,29 @@ class DeviceEditForm(forms.Form):
         widget=forms.PasswordInput(render_value=False),
         help_text="仅 HJ 212 设备；留空则不更换。更换后设备须使用新密码",
     )
+    allowed_networks = DeviceForm.base_fields["allowed_networks"]
     lat = DeviceForm.base_fields["lat"]
     lon = DeviceForm.base_fields["lon"]
     installed_on = DeviceForm.base_fields["installed_on"]
     calibrated_on = DeviceForm.base_fields["calibrated_on"]
+    reason = forms.CharField(
+        label="变更原因",
+        max_length=200,
+        required=False,
+        help_text="更换密码、移动位置、变更数据间隔、报文方言或来源网段须经区县住建部门审批时必填",
+    )
 
-    def __init__(self, *args, device: Device, **kwargs):
+    def __init__(self, *args, device: Device, must_request: bool = False, **kwargs):
         initial = {name: getattr(device, name) for name in ("name", "dialect", "rtd_interval_s", "lat", "lon")}
         initial |= {"installed_on": device.installed_on, "calibrated_on": device.calibrated_on}
+        initial["allowed_networks"] = device.allowed_networks
         super().__init__(*args, initial=initial, **kwargs)
+        if not must_request:
+            del self.fields["reason"]
         if device.protocol != Device.Protocol.HJ212:
             del self.fields["password"]
             del self.fields["dialect"]
+            del self.fields["allowed_networks"]
 
 
 class AlarmFilterForm(forms.Form):

@@ -7,10 +7,37 @@ fraction of a B-tree's size; monthly partitioning is the next step at city scale
 """
 
 import datetime as dt
+import ipaddress
+import re
 
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(text: str) -> tuple[Network, ...]:
+    """An allow-list of source networks as written ("112.224.0.0/11, 39.64.0.0/11"; a bare address is one host);
+    raises ValueError naming the bad entry."""
+    networks = []
+    for item in re.split(r"[\s,，;；]+", text or ""):
+        if not item:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError as exc:
+            raise ValueError(f"“{item[:50]}”不是有效的网段（如 112.224.0.0/11）") from exc
+    return tuple(networks)
+
+
+def validate_networks(text: str) -> None:
+    try:
+        networks = parse_networks(text)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from exc
+    if len(networks) > 20:
+        raise ValidationError("来源网段最多 20 个")
 
 
 class Device(models.Model):
@@ -43,6 +70,9 @@ class Device(models.Model):
     mqtt_client_id = models.CharField("MQTT 客户端ID", max_length=64, unique=True, null=True, blank=True)
     token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
     dialect = models.CharField("报文方言", max_length=10, choices=Dialect.choices, default=Dialect.STANDARD)
+    # HJ 212: where the district wants it, the gateway accepts the device only from these networks (its carrier's
+    # APN pool, a site's fixed line); empty: from anywhere. Refused like a wrong password.
+    allowed_networks = models.CharField("允许的来源网段", max_length=500, blank=True, validators=[validate_networks])
     edition = models.PositiveSmallIntegerField("协议版本", default=2017)
     rtd_interval_s = models.PositiveIntegerField("实时数据间隔（秒）", default=60)
     lat = models.FloatField("纬度", null=True, blank=True)
@@ -62,6 +92,11 @@ class Device(models.Model):
     def __str__(self) -> str:
         return f"{self.name}（{self.mn or self.get_kind_display()}）"
 
+    def clean(self) -> None:
+        super().clean()
+        if self.allowed_networks.strip() and self.protocol != self.Protocol.HJ212:
+            raise ValidationError({"allowed_networks": "只有 HJ 212 设备可以限定来源网段"})
+
     @property
     def retired(self) -> bool:
         return self.retired_at is not None
@@ -72,6 +107,59 @@ class Device(models.Model):
             return False
         allowed = dt.timedelta(seconds=max(3 * self.rtd_interval_s, 300))
         return timezone.now() - self.last_seen_at <= allowed
+
+
+class DeviceChangeRequest(models.Model):
+    """A change to a monitoring device of a permitted project asked by the monitored party (its general
+    contractor): applied only when the district bureau approves it (sites/devices/changes.py). Who must ask
+    and who acts directly is decided in sites/permissions.py."""
+
+    class Action(models.TextChoices):
+        RETIRE = "retire", "停用"
+        RESTORE = "restore", "恢复启用"
+        PASSWORD = "password", "更换访问密码"
+        TOKEN = "token", "重置接入令牌"
+        MOVE = "move", "变更安装位置"
+        INTERVAL = "interval", "变更数据间隔"
+        NETWORKS = "networks", "变更来源网段"
+        DIALECT = "dialect", "变更报文方言"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "待审批"
+        APPROVED = "approved", "已批准"
+        REJECTED = "rejected", "已驳回"
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="device_changes")
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="change_requests")
+    action = models.CharField("变更事项", max_length=10, choices=Action.choices)
+    state = models.CharField("状态", max_length=10, choices=State.choices, default=State.PENDING, db_index=True)
+    reason = models.CharField("申请原因", max_length=200)
+    summary = models.CharField("变更内容", max_length=200, blank=True)  # what changes, readable (no secrets)
+    # What approval applies: new values; for a new password or token only its keyed hash.
+    payload = models.JSONField(default=dict, blank=True)
+    requested_by = models.ForeignKey(
+        "accounts.User", null=True, on_delete=models.SET_NULL, related_name="+", verbose_name="申请人"
+    )
+    requested_at = models.DateTimeField("申请时间", auto_now_add=True)
+    decided_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="审批人"
+    )
+    decided_at = models.DateTimeField("审批时间", null=True, blank=True)
+    decision_comment = models.CharField("审批意见", max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["device", "action"],
+                condition=models.Q(state="pending"),
+                name="sites_device_change_one_pending_per_action",
+            )
+        ]
+        verbose_name = verbose_name_plural = "设备变更申请"
+
+    def __str__(self) -> str:
+        return f"{self.device.name} {self.get_action_display()}（{self.get_state_display()}）"
 
 
 class Reading(models.Model):
@@ -131,6 +219,10 @@ class LimitRule(models.Model):
         return f"{self.name} > {self.warning:g}{self.unit}"
 
 
+# The parameter of 设备离线 alarms: raised by the silence watch (alarms/offline.py), never by a reading.
+OFFLINE_PARAMETER = "offline"
+
+
 class Alarm(models.Model):
     class State(models.TextChoices):
         ACTIVE = "active", "告警中"
@@ -162,10 +254,38 @@ class Alarm(models.Model):
         ordering = ["-raised_at", "-id"]
         # The alarm list's order: a page is read off this index instead of sorting every alarm.
         indexes = [models.Index(fields=["raised_at", "id"], name="sites_alarm_raised_id_idx")]
+        constraints = [
+            # One silence episode of a device at a time, even if two watch jobs ran at once.
+            models.UniqueConstraint(
+                fields=["device"],
+                condition=models.Q(parameter=OFFLINE_PARAMETER, cleared_at__isnull=True),
+                name="sites_alarm_one_open_offline_episode",
+            )
+        ]
         verbose_name = verbose_name_plural = "告警"
 
     def __str__(self) -> str:
         return f"{self.device} {self.parameter} {self.get_state_display()}"
+
+    @property
+    def is_offline(self) -> bool:
+        """A 设备离线 alarm: its values are minutes without data."""
+        return self.parameter == OFFLINE_PARAMETER
+
+    def evidence(self) -> dict:
+        """The content of its evidence-log entries (raised, escalated, cleared), so that an exceedance cannot be
+        edited away later: the alarm as it is at the event (take it then: later readings move it)."""
+        return {
+            "project": self.project.code,
+            "device": self.device.mn or str(self.device_id),
+            "parameter": self.parameter,
+            "rule": self.rule.name,
+            "limit": self.rule.warning,
+            "severity": self.severity,
+            "value": self.last_value,
+            "peak": self.peak_value,
+            "raised_at": self.raised_at.isoformat(),
+        }
 
 
 class RuleState(models.Model):

@@ -1,6 +1,7 @@
-"""Who may see and do what in the smart-site room: devices, readings, alarms, commands, limits and the
-real-name register. Pages, API, live streams, CSV exports, services and the buttons a page shows ask here;
-nothing else derives these rules. A project's own read scope comes from `projects.permissions`.
+"""Who may see and do what in the smart-site room: devices (and who must ask the district bureau before
+changing a monitor), readings, alarms, commands, limits and the real-name register. Pages, API, live streams,
+CSV exports, services and the buttons a page shows ask here; nothing else derives these rules. A project's own
+read scope comes from `projects.permissions`.
 
 Vocabulary: `visible_<things>(user)` querysets (not in it → 404) and `may_<action>(user, obj)` checks
 (readable but not allowed → 403, raised by the services through `core.permissions.require`)."""
@@ -14,7 +15,7 @@ from jianguan.core.models import Jurisdiction
 from jianguan.projects import permissions as project_permissions
 from jianguan.projects.models import ParticipantRole, Project
 
-from .models import Alarm, Device, LimitRule
+from .models import OFFLINE_PARAMETER, Alarm, Device, DeviceChangeRequest, LimitRule
 
 Role = User.Role
 Part = DataSharingRule.Resource
@@ -50,6 +51,83 @@ def may_manage_devices(user, project: Project) -> bool:
 
 def may_manage_device(user, device: Device) -> bool:
     return may_manage_devices(user, device.project)
+
+
+# --- changes to a monitor of a permitted project: who acts directly, who must ask -----------------------
+# From the permit on, a project's monitors watch the party that runs them: the general contractor could
+# otherwise switch its own dust monitor off (retire it), lock it out (a new password or token the device does
+# not have, a strict dialect its vendor's frames fail, a network it is not in), move it away from the dust or
+# stretch its interval so that its silence goes unnoticed. Those
+# changes by the contractor become requests the district bureau decides (devices/changes.py); the bureau's
+# own changes apply at once. Before the permit (draft, submitted, under review) the contractor changes freely.
+# Sprinklers and fog cannons (actuators) are the site's own equipment, commanded by the platform: taking a
+# broken one out of service removes no evidence, so the contractor keeps changing them directly. Gates and
+# cameras are evidence like the monitors (who entered the site, 挂靠 signals) and need approval.
+CHANGE_CONTROLLED_KINDS = frozenset(Device.Kind.values) - {Device.Kind.ACTUATOR}
+
+
+def change_controlled(device: Device) -> bool:
+    """Whether changing this device's service, keys, place or interval needs the district bureau."""
+    return device.kind in CHANGE_CONTROLLED_KINDS and device.project.state in project_permissions.PUBLISHED_STATES
+
+
+def may_change_device_directly(user, device: Device) -> bool:
+    """Retire, restore, re-key, move or re-time the device at once: its project's regulators always, the
+    general contractor only while the device is not under change control."""
+    if project_permissions.is_regulator_of(user, device.project):
+        return True
+    return may_manage_device(user, device) and not change_controlled(device)
+
+
+def may_request_device_change(user, device: Device) -> bool:
+    """Ask the district bureau for such a change: the device's other manager (the general contractor) when the
+    device is under change control."""
+    return may_manage_device(user, device) and not may_change_device_directly(user, device)
+
+
+def may_decide_device_change(user, change: DeviceChangeRequest) -> bool:
+    """Approve or reject a pending request: the regulators of its project (the district bureau, the city's)."""
+    return change.state == DeviceChangeRequest.State.PENDING and project_permissions.is_regulator_of(
+        user, change.project
+    )
+
+
+def decidable_changes(user, changes) -> set[int]:
+    """Of these requests, the ids the user may decide now (a page of them in one query)."""
+    pending = [c for c in changes if c.state == DeviceChangeRequest.State.PENDING]
+    if not pending:
+        return set()
+    regulated = set(
+        project_permissions.regulated_projects(user)
+        .filter(pk__in={c.project_id for c in pending})
+        .values_list("pk", flat=True)
+    )
+    return {c.pk for c in pending if c.project_id in regulated}
+
+
+def visible_device_changes(user) -> QuerySet[DeviceChangeRequest]:
+    """Requests of the projects the user reads; not other departments' business (nor anonymous readers')."""
+    if not _signed_in(user) or user.role == Role.DEPT_OFFICER:
+        return DeviceChangeRequest.objects.none()
+    return DeviceChangeRequest.objects.filter(project__in=project_permissions.visible_projects(user)).select_related(
+        "project", "device", "requested_by__enterprise", "decided_by"
+    )
+
+
+def district_regulators(project: Project) -> QuerySet[User]:
+    """The district bureau's regulators of the project (of its jurisdiction or one above it): those for whom
+    is_regulator_of holds by district, who hear of its device change requests and guessed passwords."""
+    ids = []
+    jurisdiction = project.jurisdiction
+    while jurisdiction is not None and len(ids) < 10:
+        ids.append(jurisdiction.pk)
+        jurisdiction = jurisdiction.parent
+    return User.objects.filter(is_active=True, role=Role.DISTRICT_REGULATOR, department__jurisdiction_id__in=ids)
+
+
+def may_decide_device_changes(user) -> bool:
+    """Whether the user is one who decides requests at all (the approval queue in the navigation)."""
+    return _signed_in(user) and user.role in (Role.BUREAU_ADMIN, Role.DISTRICT_REGULATOR)
 
 
 def may_command(user, device: Device) -> bool:
@@ -126,7 +204,7 @@ def may_edit_limit(user, rule: LimitRule) -> bool:
 
 def visible_limit_rules(user) -> QuerySet[LimitRule]:
     """City-wide rules and the user's own district's; the bureau reads every district's overrides."""
-    qs = LimitRule.objects.select_related("jurisdiction")
+    qs = LimitRule.objects.select_related("jurisdiction").exclude(parameter=OFFLINE_PARAMETER)  # not a limit
     if not may_view_limits(user):
         return qs.none()
     if user.role == Role.BUREAU_ADMIN:

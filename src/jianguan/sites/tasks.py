@@ -8,7 +8,7 @@ from huey.contrib.djhuey import db_periodic_task, db_task
 from jianguan.core.schedule import utc_hour
 
 from .actuators import commands as actuators
-from .alarms import notices
+from .alarms import notices, offline
 from .readings import aggregates
 
 log = logging.getLogger(__name__)
@@ -21,6 +21,14 @@ def announce_alarm_events(events: list[tuple[int, str]], attempt: int = 0):
     missing = set(notices.announce_events(events))
     if missing and attempt < 30:  # a minute: longer than any ingest transaction
         announce_alarm_events.schedule(([e for e in events if e[0] in missing], attempt + 1), delay=2)
+
+
+@db_periodic_task(crontab(minute="*"))
+def watch_silent_devices():
+    """设备离线: raise an alarm for each monitor silent too long, clear it when its data resumes (offline.py)."""
+    raised, cleared = offline.check()
+    if raised or cleared:
+        log.info("silent monitors: %s alarms raised, %s cleared", raised, cleared)
 
 
 @db_periodic_task(crontab(minute="*"))

@@ -24,10 +24,11 @@ from . import permissions
 from .actuators import commands as actuators
 from .alarms import handling, live
 from .alarms import search as alarm_search
+from .devices import changes
 from .devices import services as device_services
 from .forms import AlarmFilterForm, LimitRuleForm, attach_errors
 from .limits import editing as limit_admin
-from .models import Alarm, Device, LimitRule
+from .models import Alarm, Device, DeviceChangeRequest, LimitRule
 from .readings import overview, trends
 
 # --- alarms ---------------------------------------------------------------------------------------------
@@ -349,44 +350,116 @@ def _back_to_site(device: Device):
     return redirect(reverse("projects:detail", args=[device.project_id]) + "#site")
 
 
+def _requested_message(request, device: Device) -> bool:
+    """Tells the user which of their changes wait for the district bureau; False when none do."""
+    asked = getattr(device, "requested", [])
+    if asked:
+        what = "、".join(change.get_action_display() for change in asked)
+        messages.info(request, f"“{device.name}”的{what}申请已提交区县住建部门审批，批准后生效。")
+    return bool(asked)
+
+
 @login_required
 def device_edit(request, device_id: int):
     """A device's details after registration, and taking it out of service or back."""
     from .forms import DeviceEditForm
 
     device = _managed_device(request.user, device_id)
-    form = DeviceEditForm(request.POST or None, device=device)
+    must_request = permissions.may_request_device_change(request.user, device)
+    form = DeviceEditForm(request.POST or None, device=device, must_request=must_request)
     if request.method == "POST" and form.is_valid():
         try:
-            device_services.update_device(request.user, device, form.cleaned_data)
+            device = device_services.update_device(request.user, device, form.cleaned_data)
         except ValidationError as exc:
             attach_errors(form, exc)
         else:
-            messages.success(request, f"设备“{device.name}”已更新。")
+            if not _requested_message(request, device) or device.applied:
+                messages.success(request, f"设备“{device.name}”已更新。")
             return _back_to_site(device)
-    return render(request, "sites/device_edit.html", {"form": form, "device": device, "project": device.project})
+    return render(
+        request,
+        "sites/device_edit.html",
+        {
+            "form": form,
+            "device": device,
+            "project": device.project,
+            "must_request": must_request,
+            "pending": changes.pending_for(device.project).filter(device=device),
+        },
+    )
 
 
 @login_required
 @require_POST
 def device_service(request, device_id: int, action: str):
-    """停用 / 恢复启用 a device, or issue a new HTTP token (shown once)."""
+    """停用 / 恢复启用 a device, or issue a new HTTP token (shown once); requests for them under change control."""
 
     device = _managed_device(request.user, device_id)
-    if action == "token":
-        device.issued_token = device_services.reissue_token(request.user, device)
-        return render(
-            request, "sites/device_token.html", {"project": device.project, "device": device, "reissued": True}
-        )
-    if action not in ("retire", "restore"):
-        raise Http404("未知操作")
+    reason = request.POST.get("reason", "")
     try:
-        device_services.set_retired(request.user, device, action == "retire", request.POST.get("reason", ""))
+        if action == "token":
+            device = device_services.reissue_token(request.user, device, reason)
+            return render(
+                request, "sites/device_token.html", {"project": device.project, "device": device, "reissued": True}
+            )
+        if action not in ("retire", "restore"):
+            raise Http404("未知操作")
+        device = device_services.set_retired(request.user, device, action == "retire", reason)
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
         return redirect("sites:device_edit", device_id=device.pk)
-    messages.success(request, f"设备“{device.name}”已{'停用' if action == 'retire' else '恢复启用'}。")
+    if not _requested_message(request, device):
+        messages.success(request, f"设备“{device.name}”已{'停用' if action == 'retire' else '恢复启用'}。")
     return _back_to_site(device)
+
+
+# --- device change requests (the district bureau's approval queue) --------------------------------------
+
+
+@login_required
+def device_change_list(request):
+    """设备变更审批: pending requests first, then the decided ones, of the projects the user reads."""
+    state = request.GET.get("state", "pending")
+    qs = permissions.visible_device_changes(request.user)
+    if state in DeviceChangeRequest.State.values:
+        qs = qs.filter(state=state)
+    else:
+        state = "all"
+    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    decidable = permissions.decidable_changes(request.user, page)
+    return render(
+        request,
+        "sites/device_changes.html",
+        {
+            "page": page,
+            "state": state,
+            "states": [("pending", "待审批"), ("approved", "已批准"), ("rejected", "已驳回"), ("all", "全部")],
+            "decidable": decidable,
+            "can_view_limits": permissions.may_view_limits(request.user),
+        },
+    )
+
+
+@login_required
+@require_POST
+def device_change_decide(request, pk: int, action: str):
+    change = get_object_or_404(permissions.visible_device_changes(request.user), pk=pk)
+    comment = request.POST.get("comment", "")
+    try:
+        if action == "approve":
+            changes.approve(request.user, change, comment)
+            messages.success(request, f"已批准：{change.device.name} {change.get_action_display()}，已生效。")
+        elif action == "reject":
+            changes.reject(request.user, change, comment)
+            messages.success(request, f"已驳回：{change.device.name} {change.get_action_display()}。")
+        else:
+            raise Http404("未知操作")
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    next_url = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
+        return redirect(next_url)
+    return redirect("sites:device_changes")
 
 
 @login_required

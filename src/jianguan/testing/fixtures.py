@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
+from hypothesis import settings as hypothesis_settings
 
 from jianguan.accounts.models import User
 
 from . import factories as f
+
+# Property tests check behaviour, not speed (performance goals live in bench/): no per-example deadline, which a
+# busy shared machine overran (DeadlineExceeded in the HJ 212 fuzz tests while the code was right).
+hypothesis_settings.register_profile("jianguan", deadline=None)
+hypothesis_settings.load_profile("jianguan")
 
 
 @pytest.fixture(autouse=True)

@@ -21,22 +21,6 @@ from .rules import device_rule_keys, limit_of, period_of, rules_in_period
 log = logging.getLogger(__name__)
 
 
-def _evidence(alarm: Alarm) -> dict:
-    """Alarms go into the evidence log, so a raised or cleared exceedance cannot be edited away later.
-    The content is the alarm as it is at the event (taken then: later readings of the batch move it)."""
-    return {
-        "project": alarm.project.code,
-        "device": alarm.device.mn or str(alarm.device_id),
-        "parameter": alarm.parameter,
-        "rule": alarm.rule.name,
-        "limit": alarm.rule.warning,
-        "severity": alarm.severity,
-        "value": alarm.last_value,
-        "peak": alarm.peak_value,
-        "raised_at": alarm.raised_at.isoformat(),
-    }
-
-
 def _evaluable(sample) -> bool:
     return sample.series == Reading.Series.REALTIME and sample.value is not None and sample.flag in ("", "N")
 
@@ -166,7 +150,7 @@ def _step(
                 peak_value=event.peak,
             )
             created.append(alarm)
-            events.append((alarm, "raise", _evidence(alarm)))
+            events.append((alarm, "raise", alarm.evidence()))
         elif alarm is not None:
             moved = (alarm.last_value, alarm.peak_value, alarm.severity) != (event.value, event.peak, event.severity)
             alarm.last_value, alarm.peak_value, alarm.severity = event.value, event.peak, event.severity
@@ -183,7 +167,7 @@ def _step(
                 alarm.save()
                 updated.pop(alarm.pk, None)
             if event.kind != engine.EventKind.UPDATE:
-                events.append((alarm, str(event.kind), _evidence(alarm)))
+                events.append((alarm, str(event.kind), alarm.evidence()))
     row.over, row.under, row.peak = state.over, state.under, state.peak
     row.active = state.active or ""
     row.alarm = alarm if state.active else None

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
+
 from jianguan.accounts.models import User
 from jianguan.notify.services import notify
 from jianguan.projects.models import KeyPostRole, ParticipantRole
 
-from ..models import Alarm
+from ..models import OFFLINE_PARAMETER, Alarm
 from ..workforce import cranes
+
+
+def _local(when) -> str:
+    return timezone.localtime(when).strftime("%m-%d %H:%M") if when else "—"
 
 
 def recipients(project) -> list[User]:
@@ -33,6 +39,15 @@ def recipients(project) -> list[User]:
 
 def _body(alarm: Alarm, kind: str) -> str:
     rule = alarm.rule
+    if alarm.parameter == OFFLINE_PARAMETER:  # minutes without data, not a measured value
+        device = alarm.device
+        if kind == "clear":
+            return f"{device.name}：数据已恢复（最后上报 {_local(device.last_seen_at)}）"
+        last = f"最后上报 {_local(device.last_seen_at)}" if device.last_seen_at else "登记后从未上报"
+        return (
+            f"{device.name}：已 {alarm.last_value:g} 分钟未收到数据（{last}，数据间隔 {device.rtd_interval_s} 秒）。"
+            "请核实设备是否断电、断网、被拆除或遮挡。"
+        )
     if alarm.parameter == cranes.PARAMETER:  # a yes/no check: its reasons say more than its value
         check = getattr(alarm.device, "operator_check", None)
         if kind == "clear":
@@ -48,12 +63,15 @@ def _body(alarm: Alarm, kind: str) -> str:
 
 
 def _announce(alarm: Alarm, kind: str) -> None:
-    verb = {"raise": "超标告警", "escalate": "告警升级为严重", "clear": "告警已恢复"}[kind]
-    rule = alarm.rule
+    if alarm.parameter == OFFLINE_PARAMETER:
+        verb, what = {"raise": "设备离线", "clear": "设备恢复上报"}.get(kind, "设备离线"), alarm.device.name
+    else:
+        verb = {"raise": "超标告警", "escalate": "告警升级为严重", "clear": "告警已恢复"}[kind]
+        what = alarm.rule.name
     notify(
         recipients(alarm.project),
         topic=f"alarm.{kind}",
-        title=f"【{verb}】{alarm.project.name} {rule.name}",
+        title=f"【{verb}】{alarm.project.name} {what}",
         body=_body(alarm, kind),
         url=f"/projects/{alarm.project_id}/",
         project=alarm.project,  # the group robots of its district (and city-wide ones) hear of it too

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 
-from ..models import Device, LimitRule
+from ..models import OFFLINE_PARAMETER, Device, LimitRule
 from . import engine
 
 LOCAL = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -49,6 +49,7 @@ def rules_in_period(jurisdiction_id: int, device_kind: str, parameter: str, peri
         return cached[1]
     rules = list(
         LimitRule.objects.filter(active=True, parameter=parameter)
+        .exclude(parameter=OFFLINE_PARAMETER)  # raised by the silence watch, never by a reading of that name
         .filter(Q(jurisdiction_id=jurisdiction_id) | Q(jurisdiction__isnull=True))
         .filter(Q(device_kind="") | Q(device_kind=device_kind))
         .filter(period__in=[LimitRule.Period.ALL, key[3]])

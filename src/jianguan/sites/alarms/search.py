@@ -16,7 +16,7 @@ from jianguan.accounts import sharing
 from jianguan.core.models import Jurisdiction
 
 from .. import permissions
-from ..models import Alarm, LimitRule
+from ..models import OFFLINE_PARAMETER, Alarm, LimitRule
 
 OPEN_STATES = Alarm.OPEN_STATES
 # What the parameters are called on the filter; a parameter missing here is named after its rule.
@@ -29,6 +29,7 @@ PARAMETER_LABELS = {
     "moment_pct": "塔机力矩",
     "load_pct": "塔机起重量",
     "op_unqualified": "塔机司机资格",
+    OFFLINE_PARAMETER: "设备离线",
 }
 
 
@@ -136,6 +137,12 @@ def _cell(value) -> str:
     return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
+def _level(alarm: Alarm) -> str:
+    if alarm.parameter == OFFLINE_PARAMETER:
+        return "离线"
+    return "严重" if alarm.severity == "critical" else "超标"
+
+
 def csv_rows(qs: QuerySet[Alarm]) -> Iterator[list[str]]:
     """The header, then one row per alarm, read in chunks (an export may hold a year of a city's alarms)."""
     yield CSV_HEADER
@@ -150,11 +157,11 @@ def csv_rows(qs: QuerySet[Alarm]) -> Iterator[list[str]]:
                 a.project.name,
                 a.device.name,
                 a.rule.name,
-                "严重" if a.severity == "critical" else "超标",
+                _level(a),
                 a.first_value,
                 a.peak_value,
                 a.last_value,
-                a.rule.warning,
+                "" if a.parameter == OFFLINE_PARAMETER else a.rule.warning,  # minutes without data: no limit
                 a.rule.unit,
                 a.get_state_display(),
                 _when(a.cleared_at),

@@ -23,8 +23,8 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections, connections
 
-from ..devices import identity
-from ..protocols.gateway import Gateway
+from ..devices import guarding, identity
+from ..protocols.gateway import AuthThrottle, Gateway, GuessingEpisode
 from . import store
 from .spool import Spool
 
@@ -36,9 +36,11 @@ _identity_in_thread = sync_to_async(identity.identity_for, thread_sensitive=True
 
 
 async def _identity(mn: str):
-    # Cached: no database, no thread hop. Otherwise (not cached, or the cache is due for its reload) the
-    # lookup runs in a thread: the event loop never queries the database itself.
-    return identity.cached_identity(mn) or await _identity_in_thread(mn)
+    # Cached (a device's, or the "no such device" of an MN looked up before): no database, no thread hop.
+    # Otherwise (not cached, or the cache is due for its reload) the lookup runs in a thread: the event loop
+    # never queries the database itself.
+    hit, found = identity.cached_lookup(mn)
+    return found if hit else await _identity_in_thread(mn)
 
 
 async def authenticate(mn: str, password: str | None) -> bool | None:
@@ -47,6 +49,10 @@ async def authenticate(mn: str, password: str | None) -> bool | None:
 
 async def dialect_for(mn: str):
     return identity.dialect_of(await _identity(mn))
+
+
+async def source_allowed(mn: str, peer) -> bool:
+    return identity.source_allowed(await _identity(mn), peer.host)
 
 
 class BatchWriter:
@@ -205,6 +211,27 @@ class BatchWriter:
         return self._replay()
 
 
+def auth_throttle() -> AuthThrottle:
+    """The gateway's limits on failed authentications, from the settings (docs/configuration.md)."""
+    return AuthThrottle(
+        mn_failures=settings.HJ212_AUTH_MN_FAILURES,
+        ip_failures=settings.HJ212_AUTH_IP_FAILURES,
+        window=settings.HJ212_AUTH_WINDOW_SECONDS,
+        per_connection=settings.HJ212_AUTH_CONNECTION_FAILURES,
+        failure_delay=settings.HJ212_AUTH_FAILURE_DELAY_SECONDS,
+    )
+
+
+_announce_guessing = sync_to_async(guarding.announce_guessing, thread_sensitive=True)
+
+
+async def on_guessing(episode: GuessingEpisode) -> None:
+    """An MN's or an address's failures ran out: the district of a known device hears of it (once)."""
+    await _announce_guessing(
+        episode.kind, episode.key, str(episode.peer), episode.known, episode.failures, episode.window
+    )
+
+
 def build_gateway(
     host: str = "127.0.0.1", port: int = 9212, *, writer: BatchWriter | None = None, **options
 ) -> Gateway:
@@ -225,6 +252,9 @@ def build_gateway(
     # The batch writer answers every waiting packet when its batch commits or fails, so no timer per packet
     # (a database that hangs holds the answers; the devices send again, and nothing is stored twice).
     options.setdefault("handler_timeout", None)
+    options.setdefault("auth_throttle", auth_throttle())
+    options.setdefault("on_guessing", on_guessing)
+    options.setdefault("source_allowed", source_allowed)
     gateway = Gateway(host, port, handle_packet, authenticate, dialect_for, **options)
     gateway.on_close.append(writer.close)
     gateway.writer = writer  # type: ignore[attr-defined]  # for stats and tests

@@ -58,7 +58,32 @@ DEFAULTS = [
 IMMEDIATE = {"moment_pct", "load_pct", "a01007", "op_unqualified"}
 
 
+# 设备离线 (alarms/offline.py): not a limit on a reading but the rule row its alarms point to, named for the
+# alarm list, the notices and the evidence log. Its time limits are settings (DEVICE_OFFLINE_INTERVALS,
+# DEVICE_OFFLINE_MIN_MINUTES); `warning` keeps the default floor in minutes for readers of the API. Switching
+# the rule off (admin) switches the silence watch off. The limit pages do not list it.
+OFFLINE_RULE = dict(
+    name="设备离线",
+    unit="分钟",
+    warning=15,
+    source="平台规则：监测设备超过规定时长未上报数据（默认为实时数据间隔的 3 倍，且不少于 15 分钟）",
+    confirmed=True,
+    sustain=1,
+    clear_ratio=1.0,
+    clear_count=1,
+)
+
+
+def ensure_offline_rule(limit_rule_model) -> None:
+    from ..models import OFFLINE_PARAMETER
+
+    limit_rule_model.objects.get_or_create(
+        parameter=OFFLINE_PARAMETER, jurisdiction=None, device_kind="", period="all", defaults=OFFLINE_RULE
+    )
+
+
 def ensure_defaults(limit_rule_model) -> None:
+    ensure_offline_rule(limit_rule_model)
     for name, parameter, unit, kind, period, warning, critical, source, confirmed in DEFAULTS:
         limit_rule_model.objects.get_or_create(
             parameter=parameter,

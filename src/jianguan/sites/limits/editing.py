@@ -29,7 +29,7 @@ from jianguan.core.permissions import require
 from .. import permissions
 from ..alarms import engine as alarm_engine
 from ..alarms import rules as alarms
-from ..models import Device, LimitRule
+from ..models import OFFLINE_PARAMETER, Device, LimitRule
 
 Role = User.Role
 VIEW_REFUSED = "只有市住建局管理员和区县监管人员可以查看限值设置"
@@ -79,6 +79,8 @@ def validate(data: dict[str, Any]) -> None:
         err("parameter", "请填写监测因子编码（HJ 212 编码，例如 a34004 表示 PM2.5，LA 表示噪声）。")
     elif not PARAMETER_RE.match(parameter):
         err("parameter", "监测因子编码只能包含字母、数字、下划线或连字符，最长 16 个字符。")
+    elif parameter == OFFLINE_PARAMETER:
+        err("parameter", "该编码留给“设备离线”告警，不是监测因子，请换用其他编码。")
     if data.get("device_kind") not in ("", None, *Device.Kind.values):
         err("device_kind", "请选择有效的设备类型。")
     if data.get("period") not in Period.values:
@@ -290,9 +292,9 @@ def overview(user, district_code: str | None = None) -> Overview:
     else:
         district = permissions.own_limit_district(user)
     rules = list(
-        LimitRule.objects.select_related("jurisdiction").filter(
-            Q(jurisdiction__isnull=True) | Q(jurisdiction=district) if district else Q(jurisdiction__isnull=True)
-        )
+        LimitRule.objects.select_related("jurisdiction")
+        .filter(Q(jurisdiction__isnull=True) | Q(jurisdiction=district) if district else Q(jurisdiction__isnull=True))
+        .exclude(parameter=OFFLINE_PARAMETER)  # 设备离线: its time limits are settings, not a limit to edit
     )
     local_rules = [r for r in rules if r.jurisdiction_id is not None]
     rows: dict[tuple[str, str, str], Row] = {}

@@ -3,7 +3,11 @@
 Devices keep a TCP connection open and upload packets; the gateway frames, decodes, authenticates
 and hands each valid packet to `handler` (the Django side stores the readings), then sends the answer
 the packet's Flag asks for. Nothing a device sends can stop the server: bad frames, unknown devices,
-wrong passwords and handler exceptions are logged, counted in `GatewayStats` and the connection goes on.
+wrong passwords and handler exceptions are logged, counted in `GatewayStats` and the connection goes on,
+except that failed authentications are throttled (`AuthThrottle`, protocols/throttle.py): an unknown MN is
+answered exactly like a wrong password, after the same delay; a connection is closed after a few failures;
+an MN or a peer address whose failures run out is refused unchecked for a while, and `on_guessing` hears of
+each such episode once.
 
 Usage from Django (sync world)::
 
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import inspect
 import logging
 import re
@@ -42,8 +47,9 @@ from .hj212 import (
     peek_header,
     qn_rtn_for_error,
 )
+from .throttle import AuthThrottle, FailureBuckets
 
-__all__ = ["Gateway", "GatewayStats", "Peer", "new_event_loop", "send_packets"]
+__all__ = ["AuthThrottle", "Gateway", "GatewayStats", "GuessingEpisode", "Peer", "new_event_loop", "send_packets"]
 
 log = logging.getLogger("jianguan.sites.gateway")
 
@@ -65,10 +71,24 @@ class Peer:
         return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
 
 
+@dataclass(frozen=True, slots=True)
+class GuessingEpisode:
+    """An MN or a peer address whose failure bucket just emptied (AuthThrottle): reported once per episode."""
+
+    kind: Literal["mn", "ip"]
+    key: str  # the MN, or the peer's address
+    peer: Peer  # the connection whose failure emptied the bucket
+    known: bool | None  # kind "mn": whether a device has this MN (False for an unknown MN); None for "ip"
+    failures: int  # the bucket's size: this many failures within `window` seconds
+    window: float
+
+
 Handler = Callable[[Packet, Peer], MaybeAwaitable[None]]
 # (mn, pw) -> True (known device, right password), False (wrong password), None (unknown MN).
 Authenticator = Callable[[str, str | None], MaybeAwaitable[bool | None]]
 DialectResolver = Callable[[str], MaybeAwaitable[Dialect | None]]
+SourceCheck = Callable[[str, Peer], MaybeAwaitable[bool]]
+GuessingAlert = Callable[[GuessingEpisode], MaybeAwaitable[None]]
 AnswerPolicy = Literal["requested", "always", "never"]
 
 
@@ -83,6 +103,8 @@ class GatewayStats:
         "frames_ok",  # decoded, authenticated, handed to the handler
         "unknown_device",
         "bad_password",
+        "auth_refused",  # attempts refused unchecked: MN or address blocked (see `throttled`)
+        "source_refused",  # right password, but from a network the device's allow-list does not hold
         "handler_errors",  # handler raised or timed out
         "responses_sent",  # 9014 data responses
         "error_answers_sent",  # 9011 answers to rejected frames
@@ -97,11 +119,17 @@ class GatewayStats:
         self.frames_ok = 0
         self.unknown_device = 0
         self.bad_password = 0
+        self.auth_refused = 0
+        self.source_refused = 0
         self.handler_errors = 0
         self.responses_sent = 0
         self.error_answers_sent = 0
         self.frames_rejected: Counter[str] = Counter()  # by HJ212Error.reason (and "auth_error")
         self.deviations: defaultdict[str, Counter[str]] = defaultdict(Counter)  # MN -> deviation -> n
+        # Throttling of failed authentications, by reason: mn_blocked, ip_blocked (attempts refused unchecked,
+        # connection closed), connection_failures (connections closed after too many failures).
+        self.throttled: Counter[str] = Counter()
+        self.guessing_episodes: Counter[str] = Counter()  # by kind: mn_known, mn_unknown, ip
 
     def incr(self, name: str, amount: int = 1) -> None:
         with self._lock:
@@ -110,6 +138,14 @@ class GatewayStats:
     def reject(self, reason: str) -> None:
         with self._lock:
             self.frames_rejected[reason] += 1
+
+    def throttle(self, reason: str) -> None:
+        with self._lock:
+            self.throttled[reason] += 1
+
+    def episode(self, kind: str) -> None:
+        with self._lock:
+            self.guessing_episodes[kind] += 1
 
     def deviated(self, mn: str, deviations: Iterable[str]) -> None:
         with self._lock:
@@ -120,6 +156,8 @@ class GatewayStats:
             data: dict[str, Any] = {name: getattr(self, name) for name in self._COUNTERS}
             data["frames_rejected"] = dict(self.frames_rejected)
             data["deviations"] = {mn: dict(counts) for mn, counts in self.deviations.items()}
+            data["throttled"] = dict(self.throttled)
+            data["guessing_episodes"] = dict(self.guessing_episodes)
         return data
 
 
@@ -146,6 +184,33 @@ def _peer_of(writer: asyncio.StreamWriter) -> Peer:
     return Peer(str(name), 0)
 
 
+class _Outcome(enum.Enum):
+    REFUSED = "refused"  # an attempt refused unchecked (blocked MN or address): the connection is closed
+    AUTH_ERROR = "auth_error"  # the authenticator failed (our fault): no answer, nothing counted
+
+
+_REFUSED, _AUTH_ERROR = _Outcome.REFUSED, _Outcome.AUTH_ERROR
+Verdict = bool | _Outcome | None
+
+
+class _Connection:
+    """One device connection's state: its failed authentications and the (MN, PW) pairs that passed on it."""
+
+    __slots__ = ("_verified", "failures", "peer", "writer")
+
+    def __init__(self, peer: Peer, writer: asyncio.StreamWriter) -> None:
+        self.peer, self.writer = peer, writer
+        self.failures = 0
+        self._verified: set[tuple[str, str | None]] = set()
+
+    def verified(self, mn: str, pw: str | None) -> bool:
+        return (mn, pw) in self._verified
+
+    def verify(self, mn: str, pw: str | None) -> None:
+        if len(self._verified) < 16:  # a connection is one device (a few for a data logger), not a directory
+            self._verified.add((mn, pw))
+
+
 class Gateway:
     """HJ 212 TCP server.
 
@@ -165,6 +230,13 @@ class Gateway:
         answer_errors: when to answer a rejected frame with 9011 (see docs/hj212.md): "requested" only
             if its Flag asked for an answer, "always", or "never".
         max_connections: further connections are closed at once and counted as refused.
+        auth_throttle: limits on failed authentications per MN, per peer address and per connection, and the
+            uniform delay of their answers (`AuthThrottle`; None: no limits, only for tests and trusted networks).
+        on_guessing: `on_guessing(GuessingEpisode)`, sync or async, told once per episode when an MN's or an
+            address's failures exhaust its allowance (run as a task: it never holds up a connection).
+        source_allowed: `source_allowed(mn, peer)`, sync or async, asked once per connection after a device's
+            password passed: False refuses it exactly like a wrong password (answer, delay, counting), so that
+            a guesser outside the allowed networks cannot tell a right password from a wrong one.
 
     Sync callables run on the event loop: keep them fast (cache) or pass coroutines
     (e.g. `asgiref.sync.sync_to_async`) for database work.
@@ -184,6 +256,9 @@ class Gateway:
         max_connections: int = 10_000,
         read_size: int = 4096,
         logger: logging.Logger | None = None,
+        auth_throttle: AuthThrottle | None = AuthThrottle(),  # noqa: B008  (frozen: one shared default is fine)
+        on_guessing: GuessingAlert | None = None,
+        source_allowed: SourceCheck | None = None,
     ) -> None:
         if answer_errors not in ("requested", "always", "never"):
             raise ValueError("answer_errors must be 'requested', 'always' or 'never'")
@@ -199,6 +274,13 @@ class Gateway:
         self.read_size = read_size
         self.log = logger or log
         self.stats = GatewayStats()
+        self.auth_throttle = auth_throttle
+        self.on_guessing = on_guessing
+        self.source_allowed = source_allowed
+        limits = auth_throttle or AuthThrottle()
+        self._mn_failures = FailureBuckets(limits.mn_failures, limits.window, max_keys=limits.max_keys)
+        self._ip_failures = FailureBuckets(limits.ip_failures, limits.window, max_keys=limits.max_keys)
+        self._alerts: set[asyncio.Task[None]] = set()
         self.loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -240,6 +322,8 @@ class Gateway:
                 if not busy and last < deadline and task not in self._idle_closed:
                     self._idle_closed.add(task)
                     task.cancel()
+            self._mn_failures.sweep()  # refilled buckets: episodes over, memory back
+            self._ip_failures.sweep()
 
     async def serve_forever(self) -> None:
         """Start if needed and run until `close()`."""
@@ -261,6 +345,7 @@ class Gateway:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*self._alerts, return_exceptions=True)
         for callback in self.on_close:
             try:
                 await callback()
@@ -341,6 +426,10 @@ class Gateway:
             self.log.warning("hj212 refused %s: %d connections open", peer, self.stats.active_connections)
             writer.close()
             return
+        if self.auth_throttle is not None and self._ip_failures.blocked(peer.host):
+            self._refuse("ip_blocked", peer, None)
+            writer.close()
+            return
         task = asyncio.current_task()
         if task is not None:
             self._tasks.add(task)
@@ -348,6 +437,7 @@ class Gateway:
         self.stats.incr("active_connections")
         self.log.debug("hj212 connection from %s", peer)
         frames = FrameBuffer()
+        conn = _Connection(peer, writer)
         assert self.loop is not None
         activity: list[Any] = [self.loop.time(), False]  # last read, busy with a frame
         if task is not None:
@@ -364,8 +454,8 @@ class Gateway:
                 for item in frames.feed(data):
                     if isinstance(item, HJ212Error):
                         self._framing_error(item, peer)
-                    else:
-                        await self._on_frame(item, peer, writer)
+                    elif not await self._on_frame(item, conn):
+                        return  # refused: closed below, the rest of what it sent unread
                 activity[:] = [self.loop.time(), False]
         except asyncio.CancelledError:
             if task not in self._idle_closed:
@@ -392,7 +482,11 @@ class Gateway:
         self.stats.reject(error.reason)
         self.log.info("hj212 %s framing: %s", peer, error)
 
-    async def _on_frame(self, frame: bytes, peer: Peer, writer: asyncio.StreamWriter) -> None:
+    async def _on_frame(self, frame: bytes, conn: _Connection) -> bool:
+        """Handles one frame; False when the connection is to be closed (a refused or abusive peer)."""
+        assert self.loop is not None
+        arrived = self.loop.time()
+        peer, writer = conn.peer, conn.writer
         head = peek_header(frame)  # unverified: only to pick the dialect and to answer a rejected frame
         mn_hint = head.get("MN")
         dialect = await self._dialect(mn_hint, peer)
@@ -401,29 +495,26 @@ class Gateway:
         except HJ212Error as error:
             self.stats.reject(error.reason)
             self.log.info("hj212 %s rejected frame (MN %s, dialect %s): %s", peer, mn_hint, dialect.name, error)
+            if mn_hint and self.authenticator is not None and not conn.verified(mn_hint, head.get("PW")):
+                # A stranger learns nothing from its broken frames (not even whether the MN exists): unless the
+                # MN and password read from it are right, it is answered as a wrong password.
+                checked = await self._authenticate(mn_hint, head.get("PW"), conn)
+                if checked is _REFUSED:
+                    return False
+                if checked is not True:
+                    return await self._auth_failed(mn_hint, checked, conn, arrived, head=head, dialect=dialect)
             code = qn_rtn_for_error(error)
             if code is not None and mn_hint:
                 await self._answer_rejected(head, code, dialect, writer)
-            return
+            return True
 
-        verdict: bool | None = True
+        verdict: Verdict = True
         if self.authenticator is not None:
-            try:
-                verdict = await _resolve(self.authenticator(packet.mn, packet.pw))
-            except Exception:
-                self.stats.reject("auth_error")
-                self.log.exception("hj212 %s authenticator failed for MN %s", peer, packet.mn)
-                return
-        if verdict is None:
-            self.stats.incr("unknown_device")
-            self.log.warning("hj212 %s unknown device MN %s (CN %s)", peer, packet.mn, packet.cn)
-            await self._answer_packet(packet, QnRtn.MN_ERROR, dialect, writer)
-            return
-        if not verdict:
-            self.stats.incr("bad_password")
-            self.log.warning("hj212 %s wrong password for MN %s", peer, packet.mn)
-            await self._answer_packet(packet, QnRtn.PW_ERROR, dialect, writer)
-            return
+            verdict = await self._authenticate(packet.mn, packet.pw, conn)
+            if verdict is _REFUSED:
+                return False
+        if verdict is not True:
+            return await self._auth_failed(packet.mn, verdict, conn, arrived, packet=packet, dialect=dialect)
 
         self._writers[packet.mn] = writer
         if packet.deviations:
@@ -444,16 +535,125 @@ class Gateway:
                 code = qn_rtn_for_error(error)
                 if code is not None:
                     await self._answer_packet(packet, code, dialect, writer)
-                return
+                return True
             except Exception:
                 # No data response: the device keeps the packet and sends it again.
                 self.stats.incr("handler_errors")
                 self.log.exception("hj212 %s handler failed for MN %s CN %s", peer, packet.mn, packet.cn)
-                return
+                return True
         if packet.needs_response and not packet.cn.startswith("9"):
             edition = packet.edition if packet.edition is not None else dialect.edition
             await self._write(writer, encode(build_data_response(packet, edition=edition)))
             self.stats.incr("responses_sent")
+        return True
+
+    # ---- authentication and its throttle ---------------------------------------------------------
+
+    async def _authenticate(self, mn: str, pw: str | None, conn: _Connection) -> Verdict:
+        """The authenticator's verdict (True, False: wrong password, None: unknown MN), or _REFUSED when the MN or
+        the address is blocked (then nothing is checked) or the authenticator failed. A pair that passed on this
+        connection is not throttled again (a blocked address must not cut off its devices' open sessions)."""
+        assert self.authenticator is not None
+        verified = conn.verified(mn, pw)
+        if self.auth_throttle is not None and not verified:
+            if self._ip_failures.blocked(conn.peer.host):
+                return self._refuse("ip_blocked", conn.peer, mn)
+            if self._mn_failures.blocked(mn):
+                return self._refuse("mn_blocked", conn.peer, mn)
+        try:
+            verdict: Verdict = await _resolve(self.authenticator(mn, pw))
+        except Exception:
+            self.stats.reject("auth_error")
+            self.log.exception("hj212 %s authenticator failed for MN %s", conn.peer, mn)
+            return True if verified else _AUTH_ERROR
+        if verdict is True and not verified and self.source_allowed is not None:
+            try:
+                allowed: bool = await _resolve(self.source_allowed(mn, conn.peer))
+            except Exception:
+                self.stats.reject("auth_error")
+                self.log.exception("hj212 %s source check failed for MN %s", conn.peer, mn)
+                return _AUTH_ERROR
+            if not allowed:
+                self.stats.incr("source_refused")
+                self.log.warning("hj212 %s: MN %s is not allowed from this network", conn.peer, mn)
+                verdict = False
+        if verdict is True and not verified:
+            conn.verify(mn, pw)
+        return verdict
+
+    def _refuse(self, reason: str, peer: Peer, mn: str | None) -> _Outcome:
+        self.stats.incr("auth_refused")
+        self.stats.throttle(reason)
+        self.log.debug("hj212 %s refused (%s, MN %s)", peer, reason, mn)
+        return _REFUSED
+
+    async def _auth_failed(
+        self,
+        mn: str,
+        verdict: Verdict,
+        conn: _Connection,
+        arrived: float,
+        *,
+        packet: Packet | None = None,
+        head: dict[str, str] | None = None,
+        dialect: Dialect = STANDARD,
+    ) -> bool:
+        """A failed authentication: counted, throttled and answered QnRtn=3 whether the MN is unknown or the
+        password wrong (docs/hj212.md says why 3), always `failure_delay` after the frame arrived. False when the
+        connection is to be closed."""
+        peer = conn.peer
+        if verdict is _AUTH_ERROR:
+            return True  # our fault, not the device's: no answer, no count (the device sends again)
+        if verdict is None:
+            self.stats.incr("unknown_device")
+            self.log.warning("hj212 %s unknown device MN %s", peer, mn)
+        else:
+            self.stats.incr("bad_password")
+            self.log.warning("hj212 %s wrong password for MN %s", peer, mn)
+        throttle = self.auth_throttle
+        if throttle is not None:
+            conn.failures += 1
+            if self._mn_failures.fail(mn):
+                self._episode(GuessingEpisode("mn", mn, peer, verdict is False, throttle.mn_failures, throttle.window))
+            if self._ip_failures.fail(peer.host):
+                self._episode(GuessingEpisode("ip", peer.host, peer, None, throttle.ip_failures, throttle.window))
+            assert self.loop is not None
+            wait = arrived + throttle.failure_delay - self.loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+        if packet is not None:
+            await self._answer_packet(packet, QnRtn.PW_ERROR, dialect, conn.writer)
+        elif head is not None:
+            await self._answer_rejected(head, QnRtn.PW_ERROR, dialect, conn.writer)
+        if throttle is not None and conn.failures >= throttle.per_connection:
+            self.stats.throttle("connection_failures")
+            self.log.info("hj212 %s closed after %d failed authentications", peer, conn.failures)
+            return False
+        return True
+
+    def _episode(self, episode: GuessingEpisode) -> None:
+        kind = episode.kind if episode.kind == "ip" else ("mn_known" if episode.known else "mn_unknown")
+        self.stats.episode(kind)
+        self.log.warning(
+            "hj212 password guessing? %s %s: %d failures within %.0f s (last from %s); refusing it for now",
+            episode.kind,
+            episode.key,
+            episode.failures,
+            episode.window,
+            episode.peer,
+        )
+        if self.on_guessing is None or self.loop is None:
+            return
+        task = self.loop.create_task(self._alert(episode))
+        self._alerts.add(task)
+        task.add_done_callback(self._alerts.discard)
+
+    async def _alert(self, episode: GuessingEpisode) -> None:
+        assert self.on_guessing is not None
+        try:
+            await _resolve(self.on_guessing(episode))
+        except Exception:
+            self.log.exception("hj212 guessing alert failed for %s %s", episode.kind, episode.key)
 
     async def _dialect(self, mn: str | None, peer: Peer) -> Dialect:
         if mn is None or self.dialect_for_mn is None:

@@ -34,8 +34,9 @@ ALIASES = {
 # With the rated load at the current radius (rated_load_t) the load is also given in % (load_pct, overload),
 # unless the device sends load_pct itself.
 CRANE_FIELDS = ("load_t", "rated_load_t", "load_pct", "moment_pct", "tilt_deg", "height_m", "radius_m", "slew_deg")
-# Derived by the platform (the crane operator check, cranes.py): a device may not send them.
-RESERVED = frozenset({"op_unqualified"})
+# Derived by the platform (the crane operator check, cranes.py; the 设备离线 alarms' parameter, alarms/offline.py):
+# a device may not send them.
+RESERVED = frozenset({"op_unqualified", "offline"})
 EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)  # an earlier ts is a device clock that is not set
 MAX_VALUES = 64
 OPERATOR_MAX = 32

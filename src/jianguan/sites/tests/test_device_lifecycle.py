@@ -1,6 +1,7 @@
 """A device after registration: its details and HJ 212 password changed, its HTTP token reissued, taken out of
 service (every ingest path refuses it, its data stays) and put back; on the pages and the API. A running
-gateway sees such changes made in another process within the identity cache's lifetime."""
+gateway sees such changes made in another process within the identity cache's lifetime. (Changes that a permitted
+project's contractor must ask the district bureau for: test_device_changes.py.)"""
 
 from __future__ import annotations
 
@@ -32,6 +33,12 @@ def project(db):
 
 
 @pytest.fixture
+def regulator(project, lanshan_regulator) -> User:
+    assert project.jurisdiction.code == "371302"  # 兰山区: the regulator's district
+    return lanshan_regulator
+
+
+@pytest.fixture
 def contractor(project) -> User:
     gc = project.participants.get(role="general_contractor").enterprise
     return f.UserFactory(role=User.Role.ENTERPRISE_USER, enterprise=gc)
@@ -48,6 +55,8 @@ def register(user, project, **data) -> Device:
 
 
 def test_details_and_password_change_on_the_page(project, contractor):
+    project.state = State.UNDER_REVIEW  # before the permit the contractor changes its devices freely
+    project.save(update_fields=["state"])
     monitor = register(contractor, project, protocol="hj212", mn="LIFE0001", password="old-pw")
     web = client_for(contractor)
     assert f'href="/sites/devices/{monitor.pk}/edit/"' in web.get(f"/projects/{project.pk}/").content.decode()
@@ -89,12 +98,12 @@ def test_only_the_devices_managers_may_change_it(project, contractor, lanshan, l
     assert api.patch(f"/api/devices/{monitor.pk}", {"name": "x"}, content_type="application/json").status_code == 403
 
 
-def test_a_retired_device_is_refused_everywhere_and_can_come_back(project, contractor):
+def test_a_retired_device_is_refused_everywhere_and_can_come_back(project, contractor, regulator):
     monitor = register(contractor, project, protocol="hj212", mn="LIFE0003", password="pw")
     crane = register(contractor, project, name="1号塔吊", kind="crane", protocol="mqtt", mqtt_client_id="crane-9")
     gate = register(contractor, project, name="东门闸机", kind="gate", protocol="http")
     fog = register(contractor, project, name="雾炮", kind="actuator", protocol="mqtt", mqtt_client_id="fog-9")
-    web = client_for(contractor)
+    web = client_for(regulator)  # the district bureau's changes apply at once
     assert identity.authenticate("LIFE0003", "pw") is True
 
     refused = web.post(f"/sites/devices/{monitor.pk}/retire/", {"reason": " "})
@@ -110,7 +119,7 @@ def test_a_retired_device_is_refused_everywhere_and_can_come_back(project, contr
         commands.issue_manually(f.UserFactory(role=User.Role.BUREAU_ADMIN), Device.objects.get(pk=fog.pk), "on")
     page = web.get(f"/projects/{project.pk}/").content.decode()
     assert page.count('<span class="badge">已停用</span>') == 4
-    assert overview.overview(contractor).total == 0  # not among the monitors
+    assert overview.overview(contractor).total == 0 and overview.overview(regulator).total == 0  # not listed
     audit = AuditEvent.objects.filter(object_id=str(monitor.pk)).latest("at")
     assert audit.changes == {"label": "停用", "reason": "设备拆除"}
 
@@ -137,15 +146,15 @@ def test_a_gateway_sees_another_processs_changes_within_the_cache_lifetime(
         assert identity.authenticate("LIFE0004", "pw") is None
 
 
-def test_token_reissue_and_the_api(project, contractor):
+def test_token_reissue_and_the_api(project, contractor, regulator):
     gate = register(contractor, project, name="东门闸机", kind="gate", protocol="http")
-    web = client_for(contractor)
+    web = client_for(regulator)
     page = web.post(f"/sites/devices/{gate.pk}/token/")
     token = page.context["device"].issued_token
     assert token and token != gate.issued_token and "已重置接入令牌" in page.content.decode()
     old = Client(HTTP_X_DEVICE_TOKEN=gate.issued_token)
     assert old.post("/api/ingest/telemetry", TELEMETRY, content_type="application/json").status_code == 401
-    by_api = web.post(f"/api/devices/{gate.pk}/token").json()["token"]
+    by_api = web.post(f"/api/devices/{gate.pk}/token", content_type="application/json").json()["token"]
     assert identity.device_for_token(by_api) == gate and identity.device_for_token(token) is None
 
     monitor = register(contractor, project, protocol="hj212", mn="LIFE0005", password="pw")
@@ -156,9 +165,10 @@ def test_token_reissue_and_the_api(project, contractor):
     )
     assert patched.status_code == 200 and patched.json()["name"] == "西门监测"
     assert identity.authenticate("LIFE0005", "pw2") is True
-    assert web.post(f"/api/devices/{monitor.pk}/token").status_code == 422  # not an HTTP device
+    not_http = web.post(f"/api/devices/{monitor.pk}/token", content_type="application/json")
+    assert not_http.status_code == 422  # not an HTTP device
     retire = web.post(f"/api/devices/{monitor.pk}/retire", {"reason": "更换"}, content_type="application/json")
     assert retire.status_code == 200 and retire.json()["retired_at"] and not retire.json()["online"]
     assert web.post(f"/api/devices/{monitor.pk}/retire", {}, content_type="application/json").status_code == 422
-    restored = web.post(f"/api/devices/{monitor.pk}/restore")
+    restored = web.post(f"/api/devices/{monitor.pk}/restore", content_type="application/json")  # no body
     assert restored.status_code == 200 and restored.json()["retired_at"] is None

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jianguan.sites.protocols.framing import FrameBuffer
-from jianguan.sites.protocols.gateway import Gateway, Peer, send_packets
+from jianguan.sites.protocols.gateway import AuthThrottle, Gateway, Peer, send_packets
 from jianguan.sites.protocols.hj212 import (
     CP,
     LENIENT,
@@ -161,6 +161,7 @@ def run(scenario: Callable[[Gateway, Recorder], Awaitable[Any]], **options: Any)
     """Start a gateway on an ephemeral port, run the scenario, close the gateway."""
     recorder = Recorder()
     options.setdefault("dialect_for_mn", lambda mn: LENIENT if mn == "VEND01" else None)
+    options.setdefault("auth_throttle", AuthThrottle(failure_delay=0.05))  # test_gateway_guessing.py: the limits
     gateway = Gateway("127.0.0.1", 0, recorder.handler, authenticate, **options)
 
     async def main() -> None:
@@ -242,11 +243,12 @@ def test_garbage_and_bad_crc_are_counted_and_answered_and_the_server_continues()
     assert stats["error_answers_sent"] == 1 and stats["frames_ok"] == 2
 
 
-def test_unknown_device_and_wrong_password():
+def test_unknown_device_and_wrong_password_are_answered_alike():
     async def scenario(gateway: Gateway, recorder: Recorder) -> None:
         frames = [upload("NOBODY"), upload("DUST01", pw="000000"), upload("DUST01", flag=4, pw="000000")]
         responses = await send_packets("127.0.0.1", gateway.port, frames, expect=2)
-        assert [decode(r).cp.params for r in responses] == [{"QnRtn": "4"}, {"QnRtn": "3"}]
+        # QnRtn 3 for both: an unknown MN must not be told apart from a known one (docs/hj212.md)
+        assert [decode(r).cp.params for r in responses] == [{"QnRtn": "3"}, {"QnRtn": "3"}]
         assert all(decode(r).mn == m for r, m in zip(responses, ["NOBODY", "DUST01"], strict=True))
         assert recorder.packets == []
 

@@ -8,6 +8,8 @@ Outcomes (a cell of PROFILES: `here/there`, or one outcome for both sides)
   403     readable but not allowed, and nothing changed;   404: not readable, and nothing changed
   anon    anonymous: the API answers 401 `unauthenticated`; a page redirects to /login/
   login   sent to a login page (the Django admin, for anyone but staff)
+  ask     allowed as a request the district bureau decides (a monitor under change control): the API answers
+          202, a page 200 or 302; a new pending device change exists and nothing else changed
 
 A profile is one kind of access (READ_BASIC, MANAGE_DEVICE, ...): an outcome per role, roles in the order of
 ROLES. `here` is a 兰山区 project in which the cast's developer, contractor and supervisor take part; `there` a
@@ -38,7 +40,16 @@ from django.utils import timezone
 from jianguan.accounts.models import ApiToken
 from jianguan.ledger.models import LedgerCheckpoint
 from jianguan.projects.models import Document, DocumentVersion, KeyPerson, Participant, ProgressReport, Project
-from jianguan.sites.models import ActuatorCommand, Alarm, Device, GateEvent, LimitRule, Reading, SiteWorker
+from jianguan.sites.models import (
+    ActuatorCommand,
+    Alarm,
+    Device,
+    DeviceChangeRequest,
+    GateEvent,
+    LimitRule,
+    Reading,
+    SiteWorker,
+)
 
 from .world import pdf
 
@@ -56,8 +67,8 @@ ROLES = (
     "stranger",  # an enterprise taking part in neither project
     "anon",
 )
-OK, SEEN, HIDDEN, FORBIDDEN, MISSING, ANON, LOGIN = "ok", "+", "-", "403", "404", "anon", "login"
-OUTCOMES = {OK, SEEN, HIDDEN, FORBIDDEN, MISSING, ANON, LOGIN}
+OK, SEEN, HIDDEN, FORBIDDEN, MISSING, ANON, LOGIN, ASK = "ok", "+", "-", "403", "404", "anon", "login", "ask"
+OUTCOMES = {OK, SEEN, HIDDEN, FORBIDDEN, MISSING, ANON, LOGIN, ASK}
 
 
 def profiles(text: str) -> dict[str, dict[str, tuple[str, str]]]:
@@ -114,6 +125,13 @@ REPORT_PROGRESS  403     403/404 404/403 403/404 403/404 403/404 403/404 ok/404 
 # alarms (acknowledged by the site too, resolved by regulators).
 MANAGE_SITE      ok      ok/404  404/ok  403/404 403/404 403/404 403/404 403/404 ok/404  403/404 404     anon
 MANAGE_DEVICE    ok      ok/404  404/ok  403/404 404     404     403/404 403/404 ok/404  403/404 404     anon
+# A monitor of a permitted project: its contractor's retire, restore and re-key are requests to the district.
+CONTROL_DEVICE   ok      ok/404  404/ok  403/404 404     404     403/404 403/404 ask/404 403/404 404     anon
+# Device change requests: read by the project's regulators and participants (not other departments); decided
+# by its regulators.
+LIST_CHANGES     +       +/-     -/+     +/-     -       -       -       +/-     +/-     +/-     -       anon
+READ_CHANGE      ok      ok/404  404/ok  ok/404  404     404     404     ok/404  ok/404  ok/404  404     anon
+DECIDE_CHANGE    ok      ok/404  404/ok  403/404 404     404     404     403/404 403/404 403/404 404     anon
 COMMAND          ok      ok/404  404/ok  403/404 404     404     403/404 403/404 403/404 403/404 404     anon
 ACKNOWLEDGE      ok      ok/404  404/ok  403/404 404     404     403/404 ok/404  ok/404  ok/404  404     anon
 RESOLVE          ok      ok/404  404/ok  403/404 404     404     403/404 403/404 403/404 403/404 404     anon
@@ -382,11 +400,11 @@ ROUTES: list[Route] = [
         effect=count(Device, project="site")),
     api("PATCH", "/api/devices/{device_id}", "MANAGE_DEVICE", device_id="dust", body={"name": "东门扬尘（改）"},
         effect=value(Device, "dust", "name")),
-    api("POST", "/api/devices/{device_id}/retire", "MANAGE_DEVICE", device_id="dust", body={"reason": "设备拆除"},
+    api("POST", "/api/devices/{device_id}/retire", "CONTROL_DEVICE", device_id="dust", body={"reason": "设备拆除"},
         effect=value(Device, "dust", "retired_at")),
-    api("POST", "/api/devices/{device_id}/restore", "MANAGE_DEVICE", device_id="retired",
+    api("POST", "/api/devices/{device_id}/restore", "CONTROL_DEVICE", device_id="retired", body={"reason": "修复"},
         effect=value(Device, "retired", "retired_at")),
-    api("POST", "/api/devices/{device_id}/token", "MANAGE_DEVICE", device_id="spare", ok=201,
+    api("POST", "/api/devices/{device_id}/token", "CONTROL_DEVICE", device_id="spare", ok=201, body={"reason": "泄露"},
         effect=value(Device, "spare", "token_hash")),
     page("GET", "/sites/projects/<int:project_id>/devices/new/", "MANAGE_SITE", project_id="site"),
     page("POST", "/sites/projects/<int:project_id>/devices/new/", "MANAGE_SITE", project_id="site", ok=302,
@@ -394,12 +412,23 @@ ROUTES: list[Route] = [
     page("GET", "/sites/devices/<int:device_id>/edit/", "MANAGE_DEVICE", device_id="dust"),
     page("POST", "/sites/devices/<int:device_id>/edit/", "MANAGE_DEVICE", device_id="dust", ok=302,
          body=DEVICE_EDIT_FORM, effect=value(Device, "dust", "name")),
-    page("POST", "/sites/devices/<int:device_id>/<str:action>/", "MANAGE_DEVICE", device_id="dust",
+    page("POST", "/sites/devices/<int:device_id>/<str:action>/", "CONTROL_DEVICE", device_id="dust",
          action=fixed("retire"), ok=302, body={"reason": "设备拆除"}, effect=value(Device, "dust", "retired_at")),
-    page("POST", "/sites/devices/<int:device_id>/<str:action>/", "MANAGE_DEVICE", device_id="retired",
-         action=fixed("restore"), ok=302, effect=value(Device, "retired", "retired_at")),
-    page("POST", "/sites/devices/<int:device_id>/<str:action>/", "MANAGE_DEVICE", device_id="spare",
-         action=fixed("token"), effect=value(Device, "spare", "token_hash")),
+    page("POST", "/sites/devices/<int:device_id>/<str:action>/", "CONTROL_DEVICE", device_id="retired",
+         action=fixed("restore"), ok=302, body={"reason": "修复"}, effect=value(Device, "retired", "retired_at")),
+    page("POST", "/sites/devices/<int:device_id>/<str:action>/", "CONTROL_DEVICE", device_id="spare",
+         action=fixed("token"), body={"reason": "泄露"}, effect=value(Device, "spare", "token_hash")),
+    # sites: device change requests (a pending one on each side: `change`)
+    api("GET", "/api/device-changes", "LIST_CHANGES", marker="crane_name"),
+    api("GET", "/api/device-changes/{change_id}", "READ_CHANGE", change_id="change"),
+    api("POST", "/api/device-changes/{change_id}/approve", "DECIDE_CHANGE", change_id="change",
+        body={"comment": "同意"}, effect=value(DeviceChangeRequest, "change", "state")),
+    api("POST", "/api/device-changes/{change_id}/reject", "DECIDE_CHANGE", change_id="change",
+        body={"comment": "理由不足"}, effect=value(DeviceChangeRequest, "change", "state")),
+    page("GET", "/sites/device-changes/", "LIST_CHANGES", marker="crane_name"),
+    page("POST", "/sites/device-changes/<int:pk>/<str:action>/", "DECIDE_CHANGE", pk="change",
+         action=fixed("approve"), ok=302, body={"comment": "同意"},
+         effect=value(DeviceChangeRequest, "change", "state")),
     # sites: readings, trends, aggregates, exports, the overview
     api("GET", "/api/devices/{device_id}/readings", "MONITOR", device_id="dust"),
     api("GET", "/api/devices/{device_id}/aggregates", "MONITOR", device_id="dust"),

@@ -22,9 +22,10 @@ from jianguan.api import api as ninja_api
 from jianguan.sites.alarms import live
 from jianguan.sites.alarms.rules import invalidate_rules
 from jianguan.sites.devices import identity
+from jianguan.sites.models import DeviceChangeRequest
 
 from . import table, world
-from .table import ANON, FORBIDDEN, HIDDEN, LOGIN, MISSING, OK, ROLES, SEEN, Route
+from .table import ANON, ASK, FORBIDDEN, HIDDEN, LOGIN, MISSING, OK, ROLES, SEEN, Route
 
 PAGE_CODES = {FORBIDDEN: 403, MISSING: 404}
 API_CODES = {FORBIDDEN: (403, "forbidden"), MISSING: (404, "not_found"), ANON: (401, "unauthenticated")}
@@ -110,6 +111,9 @@ def mismatch(route: Route, expected: str, response, side) -> str | None:
     status = response.status_code
     if expected == OK:
         return None if status == route.ok else f"wanted {route.ok}"
+    if expected == ASK:
+        wanted = (202,) if route.is_api else (200, 302)
+        return None if status in wanted else f"wanted {' or '.join(map(str, wanted))} (a request)"
     if expected in (SEEN, HIDDEN):
         if status != 200:
             return "wanted 200"
@@ -129,6 +133,7 @@ def try_route(cast, route: Route, role: str, side_name: str, expected: str) -> s
     side = cast.sides[side_name]
     with transaction.atomic():
         before = route.effect(side) if route.effect else None
+        asked = DeviceChangeRequest.objects.filter(state="pending").count()
         try:
             response = send(client_for(cast, role, route.is_api), route, side)
         except Exception as exc:  # a 500: the test client re-raises the view's exception
@@ -139,6 +144,9 @@ def try_route(cast, route: Route, role: str, side_name: str, expected: str) -> s
             changed = route.effect(side) != before
             if changed != (expected == OK):
                 problem = "the change happened" if changed else "nothing changed"
+        pending = DeviceChangeRequest.objects.filter(state="pending").count()
+        if problem is None and expected == ASK and pending <= asked:
+            problem = "no request was filed"
         transaction.set_rollback(True)
     invalidate_rules()
     if problem is None:

@@ -116,7 +116,9 @@ def _side(tag: str, number: int, jurisdiction, applicant, gc, sup, staff: dict[s
     device_services.set_retired(admin, retired, True, "设备更换")
     gate = device(f"{tag}闸机", "gate", "http")
     cannon = device(f"{tag}雾炮", "actuator", "mqtt", mqtt_client_id=f"route-{number}-cannon")
-    device(f"{tag}1号塔吊", "crane", "http")
+    crane = device(f"{tag}1号塔吊", "crane", "http")
+    # The contractor asks to take the crane's monitor out of service: a pending change for the district to decide.
+    change = device_services.set_retired(gc_user, crane, True, "塔吊拆除").requested[0]
     now = timezone.now()
     Reading.objects.create(device=dust, parameter="a34004", series=0, ts=now - dt.timedelta(minutes=5), value=88.0)
     alarm = Alarm.objects.create(
@@ -159,6 +161,8 @@ def _side(tag: str, number: int, jurisdiction, applicant, gc, sup, staff: dict[s
         cannon=cannon.pk,
         alarm=alarm.pk,
         override=override.pk,
+        change=change.pk,
+        crane_name=crane.name,
     )
 
 

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('projects', '0002_list_order_indexes'),
-        ('sites', '0013_aggregate_over'),
+        ('sites', '0016_device_allowed_networks'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
