@@ -16,14 +16,90 @@ from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.openapi.schema import BODY_CONTENT_TYPES, REF_TEMPLATE, OpenAPISchema
+from ninja.operation import Operation
+from ninja.schema import NinjaGenerateJsonSchema
 
-from jianguan.accounts.auth import REQUIRED, CsrfFailed
+from jianguan.accounts.auth import REQUIRED, CsrfFailed, SessionAuth, anonymous
 from jianguan.accounts.services import LoginLocked
 from jianguan.accounts.throttle import locked_message
+from jianguan.core.schemas import ApiError
 from jianguan.projects.documents import UploadRejected
 from jianguan.projects.lifecycle import TransitionError
 
-api = NinjaAPI(
+# --- The errors every operation documents --------------------------------------------------------------
+#
+# The exception handlers below answer the same errors on every route; which of them a route can give follows
+# from its shape, so the OpenAPI schema documents them by one rule rather than in each decorator:
+#   401  it requires authentication (no anonymous way through its auth methods);
+#   403  it is a write a browser session may send (CSRF), and the permission layer (`may_…`) may refuse it;
+#   404  it names an object in its path (not there, or not readable: the same answer);
+#   422  it takes parameters or a body (refused by the schema, or by the model's and the service's rules);
+#   400  it takes a body (not parseable as JSON or multipart, too many fields or files);
+#   413  it takes a body (larger than the server's cap).
+# A route documents in its decorator what its own services add (e.g. 403 for a part of a project a sharing rule
+# does not grant, 409 for a lifecycle step in the wrong state, 429 for a locked login, 202 and 204) and its
+# successes; both end in the schema, with `ApiError` as every error's body. 500 is documented nowhere: it is a
+# bug. test_api_fuzz holds the schema to what the routes answer.
+
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+ERROR_DESCRIPTIONS = {
+    400: "请求体无法解析（bad_request）：须为合法的 JSON 或 multipart，字段与文件数量在限额内",
+    401: "未认证（unauthenticated）：缺少、无效或已过期的令牌，或未登录",
+    403: "无权操作（forbidden），或浏览器会话的写操作缺少 CSRF 令牌（csrf_failed）",
+    404: "对象不存在或无权查看（not_found）",
+    413: "请求体过大（too_large）",
+    422: "参数或内容有误（invalid；fields 按字段说明），或不符合业务规则",
+}
+
+
+def error_statuses(operation: Operation) -> set[int]:
+    """The errors a route can answer by its shape (the rule above)."""
+    statuses: set[int] = set()
+    auth = list(operation.auth_callbacks)
+    if auth and anonymous not in auth:
+        statuses.add(401)
+    if set(operation.methods) & WRITE_METHODS and any(isinstance(a, SessionAuth) for a in auth):
+        statuses.add(403)
+    sources = {model.__ninja_param_source__ for model in operation.models}
+    if "path" in sources:
+        statuses.add(404)
+    if sources:
+        statuses.add(422)
+    if sources & BODY_CONTENT_TYPES.keys() or "requestBody" in (operation.openapi_extra or {}):
+        statuses |= {400, 413}
+    return statuses
+
+
+class DocumentedErrorsSchema(OpenAPISchema):
+    """Ninja's OpenAPI document, with the errors of `error_statuses` added to each operation's responses (the
+    route's own declarations stay as they are)."""
+
+    def responses(self, operation: Operation) -> dict[int, dict]:
+        result = super().responses(operation)
+        for status in sorted(error_statuses(operation)):
+            if status not in result:
+                result[status] = {"content": {self.api.renderer.media_type: {"schema": self._api_error()}}}
+            result[status]["description"] = ERROR_DESCRIPTIONS[status]
+        return dict(sorted(result.items()))
+
+    def _api_error(self) -> dict:
+        if "ApiError" not in self.schemas:
+            schema = ApiError.model_json_schema(
+                ref_template=REF_TEMPLATE, schema_generator=NinjaGenerateJsonSchema, mode="serialization"
+            )
+            self.add_schema_definitions({"ApiError": schema})
+        return {"$ref": REF_TEMPLATE.format(model="ApiError")}
+
+
+class JianGuanAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: dict | None = None):
+        if path_prefix is None:
+            path_prefix = self.get_root_path(path_params or {})
+        return DocumentedErrorsSchema(self, path_prefix)
+
+
+api = JianGuanAPI(
     title="JianGuan 监管 API",
     version="1",
     description="临沂市建设工程监管平台接口。认证：浏览器会话（Cookie + CSRF）或 `Authorization: Bearer <token>`。",

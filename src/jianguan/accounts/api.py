@@ -2,6 +2,7 @@ import datetime as dt
 
 from ninja import Router, Schema
 
+from jianguan.core.schemas import ApiError as ErrorOut
 from jianguan.core.schemas import Id
 
 from . import services, throttle
@@ -52,11 +53,6 @@ class MeOut(Schema):
     department: str | None
     enterprise_id: int | None
     enterprise: str | None
-
-
-class ErrorOut(Schema):
-    code: str
-    detail: str
 
 
 @router.post("/auth/token", auth=None, response={201: TokenOut, 401: ErrorOut, 429: ErrorOut})

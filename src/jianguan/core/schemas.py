@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Annotated
 
 from django.utils import timezone
+from ninja import Schema
 from pydantic import AfterValidator, Field
 
 # The largest key the database holds (BigAutoField: a signed 64-bit integer). A larger number in a path, a query
@@ -31,3 +32,14 @@ def _storable(value: dt.datetime) -> dt.datetime:
 
 # A datetime parameter or field that goes into a query or a row.
 DbDatetime = Annotated[dt.datetime, AfterValidator(_storable)]
+
+
+class ApiError(Schema):
+    """The body of every error the API answers (the exception handlers in jianguan.api), whatever the status."""
+
+    code: str = Field(
+        description="机器可读的错误类别：unauthenticated、forbidden、csrf_failed、not_found、invalid、bad_request、"
+        "too_large、locked，或业务规则的代码（如 wrong_state、precondition）"
+    )
+    detail: str = Field(description="给人看的说明（中文）")
+    fields: dict[str, list[str]] | None = Field(None, description="422：按字段列出的错误（`__all__`：整体的错误）")

@@ -9,6 +9,7 @@ from ninja import Field, Query, Router, Schema
 
 from jianguan.accounts.auth import OPTIONAL
 from jianguan.core.schemas import MAX_ID, DbInt
+from jianguan.core.schemas import ApiError as ErrorOut
 
 from . import permissions, services
 from .models import LedgerEntry
@@ -58,11 +59,6 @@ class ConsistencyQuery(Schema):
     second: int = Field(ge=1, le=MAX_ID)
 
 
-class ErrorOut(Schema):
-    code: str
-    detail: str
-
-
 def _checkpoint_out(cp) -> dict:
     return {
         "origin": services.origin(),
@@ -83,7 +79,19 @@ def latest_checkpoint(request):
     return _checkpoint_out(cp)
 
 
-@router.get("/ledger/checkpoint.txt", auth=None)
+_TEXT = {"text/plain": {"schema": {"type": "string"}}}
+
+
+@router.get(
+    "/ledger/checkpoint.txt",
+    auth=None,
+    openapi_extra={
+        "responses": {
+            200: {"description": "签名检查点（signed note 文本）", "content": _TEXT},
+            404: {"description": "尚无签名检查点", "content": _TEXT},
+        }
+    },
+)
 def latest_checkpoint_text(request):
     """The latest checkpoint as plain signed-note text, for note/checkpoint verifiers."""
     cp = services.latest_checkpoint()

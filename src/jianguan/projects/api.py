@@ -11,6 +11,7 @@ from pydantic import Field, field_validator
 
 from jianguan.core.modelschema import input_schema
 from jianguan.core.pagination import BoundedPageNumberPagination
+from jianguan.core.schemas import ApiError as ErrorOut
 from jianguan.core.schemas import Id
 from jianguan.registry.models import Enterprise
 
@@ -96,12 +97,6 @@ class ProjectFilter(Schema):
     jurisdiction: str = Field("", max_length=12)
     project_type: str = Field("", max_length=30)
     state: str = Field("", max_length=30)
-
-
-class ErrorOut(Schema):
-    code: str
-    detail: str
-    fields: dict[str, list[str]] | None = None
 
 
 def _to_model_data(payload: dict[str, Any]) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from ninja.pagination import paginate
 from ninja.security import APIKeyHeader
 
 from jianguan.core.pagination import BoundedPageNumberPagination
+from jianguan.core.schemas import ApiError as ErrorOut
 from jianguan.core.schemas import DbDatetime, Id
 from jianguan.projects import services as project_services
 
@@ -100,11 +101,6 @@ class ReadingFilter(Schema):
     series: int | None = Field(None, ge=0, le=3)
     since: DbDatetime | None = None
     until: DbDatetime | None = None
-
-
-class ErrorOut(Schema):
-    code: str
-    detail: str
 
 
 def _device_for(request, device_id: int, what: str = "监测设备") -> Device:
@@ -288,7 +284,39 @@ class IngestOut(Schema):
     stored: int
 
 
-@router.post("/ingest/telemetry", auth=DeviceTokenAuth(), response={202: IngestOut, 400: ErrorOut, 401: ErrorOut})
+# The body is read by the protocol's own parser (shared with MQTT), not by a schema; this documents it.
+TELEMETRY_BODY = {
+    "type": "object",
+    "required": ["values"],
+    "properties": {
+        "ts": {
+            "type": "string",
+            "format": "date-time",
+            "description": "采样时间，ISO 8601，须带时区；缺省为收到的时间",
+        },
+        "values": {
+            "type": "object",
+            "maxProperties": telemetry.MAX_VALUES,
+            "propertyNames": {"pattern": telemetry.NAME_RE.pattern},
+            "additionalProperties": {"type": "number"},
+            "description": "参数名 → 数值（有限的数）",
+        },
+        "operator": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": telemetry.OPERATOR_MAX,
+            "description": "塔吊驾驶室读卡器读到的身份证号",
+        },
+    },
+}
+
+
+@router.post(
+    "/ingest/telemetry",
+    auth=DeviceTokenAuth(),
+    response={202: IngestOut, 400: ErrorOut, 401: ErrorOut},
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": TELEMETRY_BODY}}}},
+)
 def ingest_telemetry(request):
     """HTTP devices post JSON telemetry with their token in `X-Device-Token`; body as for MQTT:
     `{"ts": "2026-11-20T10:00:00+08:00", "values": {"wind_ms": 6.2, "moment_pct": 71.5}}`. A crane may add
