@@ -8,8 +8,8 @@ from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema
 
 from jianguan.accounts.auth import OPTIONAL
-from jianguan.core.schemas import MAX_ID, DbInt
 from jianguan.core.schemas import ApiError as ErrorOut
+from jianguan.core.schemas import DbInt, Id
 
 from . import permissions, services
 from .models import LedgerEntry
@@ -50,13 +50,13 @@ class ConsistencyOut(Schema):
 
 
 class InclusionQuery(Schema):
-    index: int = Field(ge=0, le=MAX_ID)
-    tree_size: int = Field(ge=1, le=MAX_ID)
+    index: DbInt
+    tree_size: Id
 
 
 class ConsistencyQuery(Schema):
-    first: int = Field(ge=1, le=MAX_ID)
-    second: int = Field(ge=1, le=MAX_ID)
+    first: Id
+    second: Id
 
 
 def _checkpoint_out(cp) -> dict:

@@ -12,7 +12,7 @@ from pydantic import Field, field_validator
 from jianguan.core.modelschema import input_schema
 from jianguan.core.pagination import BoundedPageNumberPagination
 from jianguan.core.schemas import ApiError as ErrorOut
-from jianguan.core.schemas import Id
+from jianguan.core.schemas import Id, IsoDate, integer
 from jianguan.registry.models import Enterprise
 
 from . import dangerous_works, lifecycle, permissions, services
@@ -447,7 +447,7 @@ class DocumentIn(Schema):
     kind: DocumentKind
     title: str = Field("", max_length=200)
     category: str = Field("", max_length=50)
-    valid_until: dt.date | None = None
+    valid_until: IsoDate | None = None
     note: str = Field("", max_length=200)
 
     @field_validator("category")
@@ -539,8 +539,8 @@ class ProgressReportOut(Schema):
 
 
 class ProgressReportIn(Schema):
-    report_date: dt.date
-    percent_complete: int = Field(ge=0, le=100)
+    report_date: IsoDate
+    percent_complete: integer(ge=0, le=100)
     summary: str = Field(min_length=2, max_length=4000)
 
 
