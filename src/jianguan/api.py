@@ -1,5 +1,6 @@
 """The REST API: one NinjaAPI, a router per room. OpenAPI at /api/openapi.json, docs at /api/docs."""
 
+import json
 import logging
 
 from django.conf import settings
@@ -18,6 +19,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.openapi.schema import BODY_CONTENT_TYPES, REF_TEMPLATE, OpenAPISchema
 from ninja.operation import Operation
+from ninja.parser import Parser
 from ninja.schema import NinjaGenerateJsonSchema
 
 from jianguan.accounts.auth import REQUIRED, CsrfFailed, SessionAuth, anonymous
@@ -92,6 +94,26 @@ class DocumentedErrorsSchema(OpenAPISchema):
         return {"$ref": REF_TEMPLATE.format(model="ApiError")}
 
 
+class NotAJsonObject(ValueError):
+    pass
+
+
+class JsonObjectParser(Parser):
+    """A JSON body is an object, in strict JSON. Ninja would read `null`, `[]`, `1` or `"x"` as an object with
+    no fields (a PATCH that changes nothing answers 200), and Python's json reads NaN and Infinity, which JSON
+    does not have. Either is answered 400 bad_request (ninja's "Cannot parse request body", in our format)."""
+
+    def parse_body(self, request):
+        data = json.loads(request.body, parse_constant=self._refuse)
+        if not isinstance(data, dict):
+            raise NotAJsonObject("请求体须为 JSON 对象（{…}）")
+        return data
+
+    @staticmethod
+    def _refuse(constant: str):
+        raise ValueError(f"JSON 中没有 {constant}")
+
+
 class JianGuanAPI(NinjaAPI):
     def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: dict | None = None):
         if path_prefix is None:
@@ -105,6 +127,7 @@ api = JianGuanAPI(
     description="临沂市建设工程监管平台接口。认证：浏览器会话（Cookie + CSRF）或 `Authorization: Bearer <token>`。",
     auth=REQUIRED,
     urls_namespace="api",
+    parser=JsonObjectParser(),
 )
 
 
@@ -181,6 +204,8 @@ HTTP_ERROR_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden"
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
     code = HTTP_ERROR_CODES.get(exc.status_code, "error")
+    if isinstance(exc.__cause__, NotAJsonObject):
+        return _error(request, 400, "bad_request", str(exc.__cause__))
     if exc.message.startswith("Cannot parse request body"):
         return _error(request, 400, "bad_request", "无法解析请求体：须为合法的 JSON（Content-Type: application/json）")
     return _error(request, exc.status_code, code, exc.message)

@@ -228,3 +228,24 @@ def test_a_boolean_for_a_coordinate_or_a_number_for_a_date_of_a_device_is_a_422(
         response = admin_client.post(url, {**device, **bad}, content_type="application/json")
         assert set(assert_api_error(response, 422, "invalid")["fields"]) == set(bad) - {"lat"}
     assert not project.devices.exists()
+
+
+@pytest.mark.parametrize("body", ["null", "[]", "1", '"名称"', "true"])
+def test_a_json_body_that_is_not_an_object_is_a_400_not_an_empty_change(admin_client, lanshan, body):
+    device = f.staffed_project(state=State.UNDER_CONSTRUCTION).devices.create(
+        name="东门监测", kind="dust_noise", protocol="hj212", mn="FZ10"
+    )
+    response = admin_client.patch(f"/api/devices/{device.pk}", body, content_type="application/json")
+    assert "JSON 对象" in assert_api_error(response, 400, "bad_request")["detail"]
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_not_json(admin_client, lanshan, value):
+    device = f.staffed_project(state=State.UNDER_CONSTRUCTION).devices.create(
+        name="东门监测", kind="dust_noise", protocol="hj212", mn="FZ11"
+    )
+    response = admin_client.patch(f"/api/devices/{device.pk}", f'{{"lat": {value}}}', content_type="application/json")
+    assert_api_error(response, 400, "bad_request")
+    body = f'{{"parameters": {{"depth_m": {value}}}}}'
+    response = admin_client.post("/api/requirements/match", body, content_type="application/json")
+    assert_api_error(response, 400, "bad_request")
