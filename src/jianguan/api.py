@@ -98,10 +98,13 @@ class NotAJsonObject(ValueError):
     pass
 
 
-class JsonObjectParser(Parser):
+class StrictParser(Parser):
     """A JSON body is an object, in strict JSON. Ninja would read `null`, `[]`, `1` or `"x"` as an object with
     no fields (a PATCH that changes nothing answers 200), and Python's json reads NaN and Infinity, which JSON
-    does not have. Either is answered 400 bad_request (ninja's "Cannot parse request body", in our format)."""
+    does not have. Either is answered 400 bad_request (ninja's "Cannot parse request body", in our format).
+
+    A list of files (e.g. a progress report's photos) sent as a text field is refused (422) rather than read as
+    no files at all."""
 
     def parse_body(self, request):
         data = json.loads(request.body, parse_constant=self._refuse)
@@ -112,6 +115,13 @@ class JsonObjectParser(Parser):
     @staticmethod
     def _refuse(constant: str):
         raise ValueError(f"JSON 中没有 {constant}")
+
+    def parse_querydict(self, data, list_fields, request):
+        if data is request.FILES:
+            as_text = [name for name in list_fields if name not in data and name in request.POST]
+            if as_text:
+                raise ValidationError({name: "须以文件上传（multipart 中带 filename 的部分）" for name in as_text})
+        return super().parse_querydict(data, list_fields, request)
 
 
 class JianGuanAPI(NinjaAPI):
@@ -127,7 +137,7 @@ api = JianGuanAPI(
     description="临沂市建设工程监管平台接口。认证：浏览器会话（Cookie + CSRF）或 `Authorization: Bearer <token>`。",
     auth=REQUIRED,
     urls_namespace="api",
-    parser=JsonObjectParser(),
+    parser=StrictParser(),
 )
 
 
