@@ -1,20 +1,21 @@
 import datetime as dt
 
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
 from jianguan.core.schemas import ApiError as ErrorOut
 from jianguan.core.schemas import Id
 
 from . import services, throttle
+from .models import ApiToken, User
 from .services import LoginLocked, login_with_password
 
 router = Router(tags=["认证"])
 
 
 class TokenIn(Schema):
-    username: str
-    password: str
-    name: str = "api"
+    username: str = Field(min_length=1, max_length=User._meta.get_field("username").max_length)
+    password: str = Field(min_length=1, max_length=1024)
+    name: str = Field("api", min_length=1, max_length=ApiToken._meta.get_field("name").max_length)
 
 
 class TokenOut(Schema):
