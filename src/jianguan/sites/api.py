@@ -290,9 +290,9 @@ TELEMETRY_BODY = {
     "required": ["values"],
     "properties": {
         "ts": {
-            "type": "string",
+            "type": ["string", "null"],
             "format": "date-time",
-            "description": "采样时间，ISO 8601，须带时区；缺省为收到的时间",
+            "description": "采样时间，ISO 8601，须带时区；null 或缺省为收到的时间",
         },
         "values": {
             "type": "object",
