@@ -40,8 +40,9 @@ from jianguan.accounts import services as account_services
 from jianguan.accounts.models import DataSharingRule, Department, User
 from jianguan.core.schemas import MAX_ID
 from jianguan.ledger import services as ledger
+from jianguan.projects import lifecycle
 from jianguan.projects import services as project_services
-from jianguan.projects.models import ProgressReport, State
+from jianguan.projects.models import KeyPerson, PreReview, ProgressReport, State
 from jianguan.registry.models import Enterprise
 from jianguan.sites.devices import services as device_services
 from jianguan.sites.models import Alarm, Device, LimitRule, Reading
@@ -63,9 +64,12 @@ pytestmark = pytest.mark.fuzz
 
 @dataclass
 class World:
-    """The objects a fuzzed request may name, by the parameter name that names them."""
+    """What a fuzzed request may name: ids of real objects by the parameter name that takes them, other values
+    of the world by parameter name and operation, and each role's credentials."""
 
     ids: dict[str, list[int]] = field(default_factory=dict)
+    values: dict[tuple[str, str], list] = field(default_factory=dict)  # (operation path, field) → values
+    logins: list[dict[str, str]] = field(default_factory=list)
     headers: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
@@ -100,6 +104,7 @@ def build_world() -> World:
     ProgressReport.objects.create(
         project=built, enterprise=gc, report_date=timezone.localdate(), percent_complete=40, summary="主体施工"
     )
+    PreReview.objects.create(project=built, findings=[], clean=True)
 
     dust = Device.objects.create(project=built, name="东门监测", kind="dust_noise", protocol="hj212", mn="FZ01")
     crane = Device.objects.create(project=built, name="1号塔吊", kind="crane", protocol="mqtt", mqtt_client_id="fz-c1")
@@ -137,9 +142,18 @@ def build_world() -> World:
         "token_id": [token.pk for token, _ in tokens.values()],
         "enterprise_id": [developer.pk, gc.pk],
         "employer_id": [gc.pk],
-        "person_id": [worker_person.pk, *built.key_people.values_list("person_id", flat=True)],
+        "person_id": [
+            worker_person.pk,
+            *KeyPerson.objects.filter(project__in=(built, draft)).values_list("person_id", flat=True),
+        ],
         "index": [0, max(ledger.tree_size() - 1, 0)],
     }
+    world.values = {
+        ("/api/projects/{project_id}/transitions", "name"): list(lifecycle.RULES),
+        ("/api/projects", "jurisdiction_code"): ["371302", "371311"],
+        ("/api/projects/{project_id}", "jurisdiction_code"): ["371302", "371311"],
+    }
+    world.logins = [{"username": owner.username, "password": "pw-123456"}]  # the factories' password
     world.headers = {name: {"Authorization": f"Bearer {key}"} for name, (_, key) in tokens.items()}
     world.headers["anonymous"] = {}
     world.headers["gate"] = {"X-Device-Token": gate_token}
@@ -147,20 +161,34 @@ def build_world() -> World:
 
 
 def _is_id(value: object) -> bool:
-    return type(value) is int and 0 <= value <= MAX_ID
+    return type(value) is int and 1 <= value <= MAX_ID
 
 
-def _with_known_ids(values: dict | None) -> st.SearchStrategy:
-    """The generated values, or the same with valid ids replaced by ids of real objects. Only a valid id is
-    replaced (by another valid one), so an invalid request stays invalid and a valid one valid."""
+def _is_short_text(value: object) -> bool:
+    return isinstance(value, str) and 1 <= len(value) <= 12
+
+
+def _known(operation_path: str, values: dict | None) -> st.SearchStrategy:
+    """The generated values, or the same with some replaced by the world's: ids by ids of real objects, a few
+    other fields (a transition's name, a district code) by values that mean something, credentials by a
+    user's. Only a value the schema accepts is replaced, by another it accepts: an invalid request stays
+    invalid and a valid one valid."""
     world = CURRENT.get("world")
     if not isinstance(values, dict) or world is None:
         return st.just(values)
-    choices = {
-        key: st.sampled_from([value, *world.ids[key]]) if key in world.ids and _is_id(value) else st.just(value)
-        for key, value in values.items()
-    }
-    return st.fixed_dictionaries(choices)
+    choices = {}
+    for key, value in values.items():
+        known = world.values.get((operation_path, key))
+        if key in world.ids and _is_id(value):
+            choices[key] = st.sampled_from([value, *world.ids[key]])
+        elif known and _is_short_text(value):
+            choices[key] = st.sampled_from([value, *known])
+        else:
+            choices[key] = st.just(value)
+    strategy = st.fixed_dictionaries(choices)
+    if operation_path == "/api/auth/token" and all(isinstance(values.get(k), str) for k in ("username", "password")):
+        strategy = strategy.flatmap(lambda body: st.sampled_from([body, *({**body, **o} for o in world.logins)]))
+    return strategy
 
 
 def _load_schema():
@@ -184,11 +212,11 @@ def _load_schema():
 
     @loaded.hook
     def flatmap_path_parameters(context, path_parameters):
-        return _with_known_ids(path_parameters)
+        return _known(context.operation.path, path_parameters)
 
     @loaded.hook
     def flatmap_body(context, body):
-        return _with_known_ids(body)
+        return _known(context.operation.path, body)
 
     return loaded
 
