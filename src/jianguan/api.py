@@ -2,6 +2,7 @@
 
 import json
 import logging
+from functools import partial
 
 from django.conf import settings
 from django.core import signals
@@ -12,8 +13,10 @@ from django.core.exceptions import (
     SuspiciousOperation,
     ValidationError,
 )
-from django.http import Http404
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseNotFound
 from django.http.multipartparser import MultiPartParserError
+from django.urls import re_path
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -124,11 +127,38 @@ class StrictParser(Parser):
         return super().parse_querydict(data, list_fields, request)
 
 
+JSON = "application/json; charset=utf-8"
+
+
+def _error_body(code: str, detail: str) -> bytes:
+    return json.dumps({"code": code, "detail": detail}, ensure_ascii=False).encode()
+
+
+def _method_not_allowed(view) -> HttpResponseNotAllowed:
+    methods = sorted({method for operation in view.operations for method in operation.methods})
+    detail = f"该接口不支持此请求方法；可用：{'、'.join(methods)}"
+    return HttpResponseNotAllowed(methods, content=_error_body("method_not_allowed", detail), content_type=JSON)
+
+
+@csrf_exempt
+def unknown_path(request, *args, **kwargs):
+    return HttpResponseNotFound(_error_body("not_found", f"没有这个接口：{request.path}"), content_type=JSON)
+
+
 class JianGuanAPI(NinjaAPI):
     def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: dict | None = None):
         if path_prefix is None:
             path_prefix = self.get_root_path(path_params or {})
         return DocumentedErrorsSchema(self, path_prefix)
+
+    def _get_urls(self):
+        """Ninja's URLs, answering in the API's error format also where no operation is reached: a method the
+        path does not have (405, with Allow) and a path under /api/ that does not exist (404)."""
+        urls = super()._get_urls()
+        for bound in self._get_bound_routers():
+            for view in bound.path_operations.values():
+                view._not_allowed = partial(_method_not_allowed, view)
+        return [*urls, re_path(r"", unknown_path, name="unknown")]
 
 
 api = JianGuanAPI(

@@ -249,3 +249,16 @@ def test_nan_and_infinity_are_not_json(admin_client, lanshan, value):
     body = f'{{"parameters": {{"depth_m": {value}}}}}'
     response = admin_client.post("/api/requirements/match", body, content_type="application/json")
     assert_api_error(response, 400, "bad_request")
+
+
+def test_a_method_the_path_does_not_have_is_a_405_in_the_api_format(admin_client):
+    response = admin_client.delete("/api/projects")
+    body = assert_api_error(response, 405, "method_not_allowed")
+    assert response["Allow"] == "GET, POST" and "GET" in body["detail"]
+
+
+@pytest.mark.parametrize("method", ["get", "post", "delete"])
+def test_a_path_under_api_that_does_not_exist_is_a_404_in_the_api_format(admin_client, method):
+    response = getattr(admin_client, method)("/api/no-such-thing/7")
+    assert_api_error(response, 404, "not_found")
+    assert Client(enforce_csrf_checks=True).post("/api/projects/1/nothing").status_code == 404

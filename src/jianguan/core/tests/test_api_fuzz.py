@@ -36,6 +36,7 @@ from schemathesis.specs.openapi.checks import (
     negative_data_rejection,
     response_schema_conformance,
     status_code_conformance,
+    unsupported_method,
 )
 
 from jianguan.accounts import services as account_services
@@ -72,6 +73,7 @@ CHECKS = [
     status_code_conformance,
     response_schema_conformance,
     negative_data_rejection,
+    unsupported_method,  # a method the path does not have: 405 with Allow
 ]
 TEXT_PART_CHECKS = [check for check in CHECKS if check is not negative_data_rejection]  # see _text_stays_text
 SIGNED_IN = ["developer", "contractor", "regulator", "officer"]
