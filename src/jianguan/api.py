@@ -1,6 +1,8 @@
 """The REST API: one NinjaAPI, a router per room. OpenAPI at /api/openapi.json, docs at /api/docs."""
 
+import json
 import logging
+from functools import partial
 
 from django.conf import settings
 from django.core import signals
@@ -11,25 +13,162 @@ from django.core.exceptions import (
     SuspiciousOperation,
     ValidationError,
 )
-from django.http import Http404
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseNotFound
 from django.http.multipartparser import MultiPartParserError
+from django.urls import re_path
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.openapi.schema import BODY_CONTENT_TYPES, REF_TEMPLATE, OpenAPISchema
+from ninja.operation import Operation
+from ninja.parser import Parser
+from ninja.schema import NinjaGenerateJsonSchema
 
-from jianguan.accounts.auth import REQUIRED, CsrfFailed
+from jianguan.accounts.auth import REQUIRED, CsrfFailed, SessionAuth, anonymous
 from jianguan.accounts.services import LoginLocked
 from jianguan.accounts.throttle import locked_message
+from jianguan.core.schemas import ApiError
 from jianguan.projects.documents import UploadRejected
 from jianguan.projects.lifecycle import TransitionError
 from jianguan.sites.devices.guarding import TokenThrottled
 
-api = NinjaAPI(
+# --- The errors every operation documents --------------------------------------------------------------
+#
+# The exception handlers below answer the same errors on every route; which of them a route can give follows
+# from its shape, so the OpenAPI schema documents them by one rule rather than in each decorator:
+#   401  it requires authentication (no anonymous way through its auth methods);
+#   403  it is a write a browser session may send (CSRF), and the permission layer (`may_…`) may refuse it;
+#   404  it names an object in its path (not there, or not readable: the same answer);
+#   422  it takes parameters or a body (refused by the schema, or by the model's and the service's rules);
+#   400  it takes a body (not parseable as JSON or multipart, too many fields or files);
+#   413  it takes a body (larger than the server's cap).
+# A route documents in its decorator what its own services add (e.g. 403 for a part of a project a sharing rule
+# does not grant, 409 for a lifecycle step in the wrong state, 429 for a locked login, 202 and 204) and its
+# successes; both end in the schema, with `ApiError` as every error's body. 500 is documented nowhere: it is a
+# bug. test_api_fuzz holds the schema to what the routes answer.
+
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+ERROR_DESCRIPTIONS = {
+    400: "请求体无法解析（bad_request）：须为合法的 JSON 或 multipart，字段与文件数量在限额内",
+    401: "未认证（unauthenticated）：缺少、无效或已过期的令牌，或未登录",
+    403: "无权操作（forbidden），或浏览器会话的写操作缺少 CSRF 令牌（csrf_failed）",
+    404: "对象不存在或无权查看（not_found）",
+    413: "请求体过大（too_large）",
+    422: "参数或内容有误（invalid；fields 按字段说明），或不符合业务规则",
+}
+
+
+def error_statuses(operation: Operation) -> set[int]:
+    """The errors a route can answer by its shape (the rule above)."""
+    statuses: set[int] = set()
+    auth = list(operation.auth_callbacks)
+    if auth and anonymous not in auth:
+        statuses.add(401)
+    if set(operation.methods) & WRITE_METHODS and any(isinstance(a, SessionAuth) for a in auth):
+        statuses.add(403)
+    sources = {model.__ninja_param_source__ for model in operation.models}
+    if "path" in sources:
+        statuses.add(404)
+    if sources:
+        statuses.add(422)
+    if sources & BODY_CONTENT_TYPES.keys() or "requestBody" in (operation.openapi_extra or {}):
+        statuses |= {400, 413}
+    return statuses
+
+
+class DocumentedErrorsSchema(OpenAPISchema):
+    """Ninja's OpenAPI document, with the errors of `error_statuses` added to each operation's responses (the
+    route's own declarations stay as they are)."""
+
+    def responses(self, operation: Operation) -> dict[int, dict]:
+        result = super().responses(operation)
+        for status in sorted(error_statuses(operation)):
+            if status not in result:
+                result[status] = {"content": {self.api.renderer.media_type: {"schema": self._api_error()}}}
+            result[status]["description"] = ERROR_DESCRIPTIONS[status]
+        return dict(sorted(result.items()))
+
+    def _api_error(self) -> dict:
+        if "ApiError" not in self.schemas:
+            schema = ApiError.model_json_schema(
+                ref_template=REF_TEMPLATE, schema_generator=NinjaGenerateJsonSchema, mode="serialization"
+            )
+            self.add_schema_definitions({"ApiError": schema})
+        return {"$ref": REF_TEMPLATE.format(model="ApiError")}
+
+
+class NotAJsonObject(ValueError):
+    pass
+
+
+class StrictParser(Parser):
+    """A JSON body is an object, in strict JSON. Ninja would read `null`, `[]`, `1` or `"x"` as an object with
+    no fields (a PATCH that changes nothing answers 200), and Python's json reads NaN and Infinity, which JSON
+    does not have. Either is answered 400 bad_request (ninja's "Cannot parse request body", in our format).
+
+    A list of files (e.g. a progress report's photos) sent as a text field is refused (422) rather than read as
+    no files at all."""
+
+    def parse_body(self, request):
+        data = json.loads(request.body, parse_constant=self._refuse)
+        if not isinstance(data, dict):
+            raise NotAJsonObject("请求体须为 JSON 对象（{…}）")
+        return data
+
+    @staticmethod
+    def _refuse(constant: str):
+        raise ValueError(f"JSON 中没有 {constant}")
+
+    def parse_querydict(self, data, list_fields, request):
+        if data is request.FILES:
+            as_text = [name for name in list_fields if name not in data and name in request.POST]
+            if as_text:
+                raise ValidationError({name: "须以文件上传（multipart 中带 filename 的部分）" for name in as_text})
+        return super().parse_querydict(data, list_fields, request)
+
+
+JSON = "application/json; charset=utf-8"
+
+
+def _error_body(code: str, detail: str) -> bytes:
+    return json.dumps({"code": code, "detail": detail}, ensure_ascii=False).encode()
+
+
+def _method_not_allowed(view) -> HttpResponseNotAllowed:
+    methods = sorted({method for operation in view.operations for method in operation.methods})
+    detail = f"该接口不支持此请求方法；可用：{'、'.join(methods)}"
+    return HttpResponseNotAllowed(methods, content=_error_body("method_not_allowed", detail), content_type=JSON)
+
+
+@csrf_exempt
+def unknown_path(request, *args, **kwargs):
+    return HttpResponseNotFound(_error_body("not_found", f"没有这个接口：{request.path}"), content_type=JSON)
+
+
+class JianGuanAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: dict | None = None):
+        if path_prefix is None:
+            path_prefix = self.get_root_path(path_params or {})
+        return DocumentedErrorsSchema(self, path_prefix)
+
+    def _get_urls(self):
+        """Ninja's URLs, answering in the API's error format also where no operation is reached: a method the
+        path does not have (405, with Allow) and a path under /api/ that does not exist (404)."""
+        urls = super()._get_urls()
+        for bound in self._get_bound_routers():
+            for view in bound.path_operations.values():
+                view._not_allowed = partial(_method_not_allowed, view)
+        return [*urls, re_path(r"", unknown_path, name="unknown")]
+
+
+api = JianGuanAPI(
     title="JianGuan 监管 API",
     version="1",
     description="临沂市建设工程监管平台接口。认证：浏览器会话（Cookie + CSRF）或 `Authorization: Bearer <token>`。",
     auth=REQUIRED,
     urls_namespace="api",
+    parser=StrictParser(),
 )
 
 
@@ -112,6 +251,8 @@ HTTP_ERROR_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden"
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
     code = HTTP_ERROR_CODES.get(exc.status_code, "error")
+    if isinstance(exc.__cause__, NotAJsonObject):
+        return _error(request, 400, "bad_request", str(exc.__cause__))
     if exc.message.startswith("Cannot parse request body"):
         return _error(request, 400, "bad_request", "无法解析请求体：须为合法的 JSON（Content-Type: application/json）")
     return _error(request, exc.status_code, code, exc.message)

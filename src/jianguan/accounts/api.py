@@ -1,19 +1,21 @@
 import datetime as dt
 
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
+from jianguan.core.schemas import ApiError as ErrorOut
 from jianguan.core.schemas import Id
 
 from . import services, throttle
+from .models import ApiToken, User
 from .services import LoginLocked, login_with_password
 
 router = Router(tags=["认证"])
 
 
 class TokenIn(Schema):
-    username: str
-    password: str
-    name: str = "api"
+    username: str = Field(min_length=1, max_length=User._meta.get_field("username").max_length)
+    password: str = Field(min_length=1, max_length=1024)
+    name: str = Field("api", min_length=1, max_length=ApiToken._meta.get_field("name").max_length)
 
 
 class TokenOut(Schema):
@@ -52,11 +54,6 @@ class MeOut(Schema):
     department: str | None
     enterprise_id: int | None
     enterprise: str | None
-
-
-class ErrorOut(Schema):
-    code: str
-    detail: str
 
 
 @router.post("/auth/token", auth=None, response={201: TokenOut, 401: ErrorOut, 429: ErrorOut})

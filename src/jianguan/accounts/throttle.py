@@ -6,12 +6,16 @@ presented (login page, API token endpoint, Django admin), with the same keys.
 
 from __future__ import annotations
 
+import hashlib
+
 from django.conf import settings
 from django.core.cache import cache
 
 
 def _keys(username: str, ip: str | None) -> list[str]:
-    keys = [f"login-fail:user:{username.strip().lower()}"]
+    # The name as typed is any text of any length: hashed, it makes a short key of safe characters.
+    name = hashlib.sha256(username.strip().lower().encode()).hexdigest()
+    keys = [f"login-fail:user:{name}"]
     if ip:
         keys.append(f"login-fail:ip:{ip}")
     return keys

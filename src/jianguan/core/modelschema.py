@@ -4,37 +4,28 @@ same input the same way: a field's type, whether it may be empty, its choices, i
 the model field; the model's other validators and clean() run in the services' full_clean() for both.
 
 Why not Ninja's ModelSchema: it maps types and max_length but not the validators' limits, so the OpenAPI schema
-would not show them and a client would learn them only from a 422. Dates are ISO strings only: pydantic would
-otherwise read a number as a Unix time (0 → 1970-01-01)."""
+would not show them and a client would learn them only from a 422. Dates are ISO strings only and numbers are
+no booleans (core.schemas: pydantic would otherwise read 0 as 1970-01-01 and true as 1)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from enum import Enum
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from django.core import validators as django_validators
 from django.db import models
 from ninja import Schema
-from pydantic import BeforeValidator, Field, create_model
+from pydantic import Field, create_model
 
-
-def _iso_only(value: Any) -> Any:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        raise ValueError("日期须为 YYYY-MM-DD 格式的字符串")
-    return value
-
-
-IsoDate = Annotated[dt.date, BeforeValidator(_iso_only)]
-IsoDatetime = Annotated[dt.datetime, BeforeValidator(_iso_only)]
+from .schemas import IsoDate, IsoDatetime, integer, number
 
 _TYPES: dict[type[models.Field], Any] = {
     models.BooleanField: bool,
     models.DateTimeField: IsoDatetime,  # before DateField: a DateTimeField is a DateField
     models.DateField: IsoDate,
-    models.FloatField: float,
-    models.DecimalField: float,
-    models.IntegerField: int,  # Positive*/Small*/Big* too
+    models.FloatField: number,  # a factory: the field's limits go into the type (core.schemas.number)
+    models.DecimalField: number,
+    models.IntegerField: integer,  # Positive*/Small*/Big* too
     models.JSONField: dict[str, Any],
     models.CharField: str,
     models.TextField: str,
@@ -83,7 +74,9 @@ def input_schema(
     definitions: dict[str, Any] = {}
     for field_name in fields:
         field = model._meta.get_field(field_name)
-        python_type = _python_type(field)
+        python_type, limits = _python_type(field), _limits(field)
+        if python_type in (integer, number):
+            python_type, limits = python_type(**limits), {}
         optional = partial or field.null or field.blank or field.has_default()
         if partial or field.null:
             default: Any = None
@@ -96,7 +89,7 @@ def input_schema(
         annotation = python_type | None if (partial or field.null) else python_type
         if optional and default is None and not (partial or field.null):
             annotation = python_type | None
-        definitions[field_name] = (annotation, Field(default, description=str(field.verbose_name), **_limits(field)))
+        definitions[field_name] = (annotation, Field(default, description=str(field.verbose_name), **limits))
     definitions.update(extra or {})
     return create_model(name, __base__=Schema, **definitions)
 

@@ -8,7 +8,8 @@ from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema
 
 from jianguan.accounts.auth import OPTIONAL
-from jianguan.core.schemas import MAX_ID, DbInt
+from jianguan.core.schemas import ApiError as ErrorOut
+from jianguan.core.schemas import DbInt, Id
 
 from . import permissions, services
 from .models import LedgerEntry
@@ -49,18 +50,13 @@ class ConsistencyOut(Schema):
 
 
 class InclusionQuery(Schema):
-    index: int = Field(ge=0, le=MAX_ID)
-    tree_size: int = Field(ge=1, le=MAX_ID)
+    index: DbInt
+    tree_size: Id
 
 
 class ConsistencyQuery(Schema):
-    first: int = Field(ge=1, le=MAX_ID)
-    second: int = Field(ge=1, le=MAX_ID)
-
-
-class ErrorOut(Schema):
-    code: str
-    detail: str
+    first: Id
+    second: Id
 
 
 def _checkpoint_out(cp) -> dict:
@@ -83,7 +79,19 @@ def latest_checkpoint(request):
     return _checkpoint_out(cp)
 
 
-@router.get("/ledger/checkpoint.txt", auth=None)
+_TEXT = {"text/plain": {"schema": {"type": "string"}}}
+
+
+@router.get(
+    "/ledger/checkpoint.txt",
+    auth=None,
+    openapi_extra={
+        "responses": {
+            200: {"description": "签名检查点（signed note 文本）", "content": _TEXT},
+            404: {"description": "尚无签名检查点", "content": _TEXT},
+        }
+    },
+)
 def latest_checkpoint_text(request):
     """The latest checkpoint as plain signed-note text, for note/checkpoint verifiers."""
     cp = services.latest_checkpoint()

@@ -11,7 +11,8 @@ from pydantic import Field, field_validator
 
 from jianguan.core.modelschema import input_schema
 from jianguan.core.pagination import BoundedPageNumberPagination
-from jianguan.core.schemas import Id
+from jianguan.core.schemas import ApiError as ErrorOut
+from jianguan.core.schemas import Id, IsoDate, integer
 from jianguan.registry.models import Enterprise
 
 from . import dangerous_works, lifecycle, services
@@ -88,12 +89,6 @@ class ProjectFilter(Schema):
     jurisdiction: str = Field("", max_length=12)
     project_type: str = Field("", max_length=30)
     state: str = Field("", max_length=30)
-
-
-class ErrorOut(Schema):
-    code: str
-    detail: str
-    fields: dict[str, list[str]] | None = None
 
 
 def _to_model_data(payload: dict[str, Any]) -> dict[str, Any]:
@@ -444,7 +439,7 @@ class DocumentIn(Schema):
     kind: DocumentKind
     title: str = Field("", max_length=200)
     category: str = Field("", max_length=50)
-    valid_until: dt.date | None = None
+    valid_until: IsoDate | None = None
     note: str = Field("", max_length=200)
 
     @field_validator("category")
@@ -532,8 +527,8 @@ class ProgressReportOut(Schema):
 
 
 class ProgressReportIn(Schema):
-    report_date: dt.date
-    percent_complete: int = Field(ge=0, le=100)
+    report_date: IsoDate
+    percent_complete: integer(ge=0, le=100)
     summary: str = Field(min_length=2, max_length=4000)
 
 

@@ -7,7 +7,8 @@ from ninja.security import APIKeyHeader
 
 from jianguan.core.middleware import client_ip
 from jianguan.core.pagination import BoundedPageNumberPagination
-from jianguan.core.schemas import DbDatetime, Id
+from jianguan.core.schemas import ApiError as ErrorOut
+from jianguan.core.schemas import DbDatetime, Id, IsoDate, integer, number
 from jianguan.projects import services as project_services
 
 from . import permissions
@@ -59,11 +60,11 @@ class DeviceIn(Schema):
     password: str | None = Field(None, min_length=1, max_length=64)
     mqtt_client_id: str | None = Field(None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
     dialect: Device.Dialect = Device.Dialect.STANDARD
-    rtd_interval_s: int = Field(60, ge=30, le=3600)  # HJ 212: 30 to 3600 s
-    lat: float | None = Field(None, ge=-90, le=90)
-    lon: float | None = Field(None, ge=-180, le=180)
-    installed_on: dt.date | None = None
-    calibrated_on: dt.date | None = None
+    rtd_interval_s: integer(ge=30, le=3600) = 60  # HJ 212: 30 to 3600 s
+    lat: number(ge=-90, le=90) | None = None
+    lon: number(ge=-180, le=180) | None = None
+    installed_on: IsoDate | None = None
+    calibrated_on: IsoDate | None = None
     allowed_networks: str = Field(
         "", max_length=500, description="HJ 212: accept the device only from these networks, e.g. 112.224.0.0/11"
     )
@@ -74,11 +75,11 @@ class DevicePatch(Schema):
 
     name: str | None = Field(None, min_length=1, max_length=100)
     dialect: Device.Dialect | None = None
-    rtd_interval_s: int | None = Field(None, ge=30, le=3600)
-    lat: float | None = Field(None, ge=-90, le=90)
-    lon: float | None = Field(None, ge=-180, le=180)
-    installed_on: dt.date | None = None
-    calibrated_on: dt.date | None = None
+    rtd_interval_s: integer(ge=30, le=3600) | None = None
+    lat: number(ge=-90, le=90) | None = None
+    lon: number(ge=-180, le=180) | None = None
+    installed_on: IsoDate | None = None
+    calibrated_on: IsoDate | None = None
     password: str | None = Field(None, min_length=1, max_length=64, description="HJ 212: a new access password")
     allowed_networks: str | None = Field(None, max_length=500, description='HJ 212: source networks; "": any')
     reason: str | None = Field(
@@ -106,14 +107,9 @@ class ReadingOut(Schema):
 
 class ReadingFilter(Schema):
     parameter: str = Field("", max_length=16)
-    series: int | None = Field(None, ge=0, le=3)
+    series: integer(ge=0, le=3) | None = None
     since: DbDatetime | None = None
     until: DbDatetime | None = None
-
-
-class ErrorOut(Schema):
-    code: str
-    detail: str
 
 
 def _device_for(request, device_id: int, what: str = "监测设备") -> Device:
@@ -389,8 +385,8 @@ class AlarmFilter(Schema):
     jurisdiction: str = Field("", max_length=12, description="the project's district or zone code (GB/T 2260)")
     q: str = Field("", max_length=100, description="the project's name or code contains this")
     parameter: str = Field("", max_length=16, description="e.g. a34004 (PM2.5), LA (noise), moment_pct")
-    since: dt.date | None = Field(None, description="raised on or after this day (Beijing time)")
-    until: dt.date | None = Field(None, description="raised on or before this day (Beijing time)")
+    since: IsoDate | None = Field(None, description="raised on or after this day (Beijing time)")
+    until: IsoDate | None = Field(None, description="raised on or before this day (Beijing time)")
 
 
 class CommentIn(Schema):
@@ -446,8 +442,38 @@ class IngestOut(Schema):
     stored: int
 
 
+# The body is read by the protocol's own parser (shared with MQTT), not by a schema; this documents it.
+TELEMETRY_BODY = {
+    "type": "object",
+    "required": ["values"],
+    "properties": {
+        "ts": {
+            "type": ["string", "null"],
+            "format": "date-time",
+            "description": "采样时间，ISO 8601，须带时区；null 或缺省为收到的时间",
+        },
+        "values": {
+            "type": "object",
+            "maxProperties": telemetry.MAX_VALUES,
+            "propertyNames": {"pattern": telemetry.NAME_RE.pattern},
+            "additionalProperties": {"type": "number"},
+            "description": "参数名 → 数值（有限的数）",
+        },
+        "operator": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": telemetry.OPERATOR_MAX,
+            "description": "塔吊驾驶室读卡器读到的身份证号",
+        },
+    },
+}
+
+
 @router.post(
-    "/ingest/telemetry", auth=DeviceTokenAuth(), response={202: IngestOut, 400: ErrorOut, 401: ErrorOut, 429: ErrorOut}
+    "/ingest/telemetry",
+    auth=DeviceTokenAuth(),
+    response={202: IngestOut, 400: ErrorOut, 401: ErrorOut, 429: ErrorOut},
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": TELEMETRY_BODY}}}},
 )
 def ingest_telemetry(request):
     """HTTP devices post JSON telemetry with their token in `X-Device-Token`; body as for MQTT:
@@ -544,7 +570,7 @@ class GateSummaryOut(Schema):
 
 
 @router.get("/projects/{project_id}/gate-summary", response={200: GateSummaryOut, 403: ErrorOut, 404: ErrorOut})
-def gate_summary(request, project_id: Id, day: dt.date | None = None):
+def gate_summary(request, project_id: Id, day: IsoDate | None = None):
     """The day's attendance per employer and the flagged entries (挂靠/转包 signals)."""
     project = project_services.get_project_for(request.user, project_id, Part.SITE_WORKFORCE, what="实名制考勤")
     return gates.project_summary(project, day or timezone.localdate())
@@ -582,7 +608,7 @@ def crane_operators(request, project_id: Id):
 
 class CommandIn(Schema):
     action: str = Field(pattern="^(on|off)$")
-    duration_s: int = Field(600, ge=10, le=7200)
+    duration_s: integer(ge=10, le=7200) = 600
 
 
 class CommandOut(Schema):
@@ -629,7 +655,7 @@ class AggregateOut(Schema):
 class AggregateFilter(Schema):
     bucket: str = Field("hour", pattern="^(hour|day)$")
     parameter: str = Field("", max_length=16)
-    series: int | None = Field(None, ge=0, le=3)
+    series: integer(ge=0, le=3) | None = None
     since: DbDatetime | None = None
     until: DbDatetime | None = None
 
@@ -680,7 +706,7 @@ class TrendOut(Schema):
 
 
 @router.get("/devices/{device_id}/trend", response={200: TrendOut, 404: ErrorOut})
-def device_trend(request, device_id: Id, hours: int = Query(24, ge=1, le=trends.MAX_HOURS)):
+def device_trend(request, device_id: Id, hours: integer(ge=1, le=trends.MAX_HOURS) = 24):
     """A dust/noise monitor's or a crane's main parameters over the last `hours` (1–168) in about 144 buckets
     (mean and maximum of the valid values), with the limits that apply and each parameter's latest value."""
     device = _device_for(request, device_id, "监测趋势")

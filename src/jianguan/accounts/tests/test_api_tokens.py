@@ -161,3 +161,24 @@ def test_the_account_page_cannot_revoke_another_users_token(alice):
 
 def test_the_account_page_needs_a_login(db):
     assert Client().get("/account/").status_code == 302
+
+
+def test_a_token_name_longer_than_the_model_takes_is_refused_not_cut(alice):
+    """A 101-character name was cut to 100 and the token issued (seen beside the fuzz run's throttle finding)."""
+    response = Client().post(
+        "/api/auth/token",
+        {"username": "alice", "password": PASSWORD, "name": "用" * 101},
+        content_type="application/json",
+    )
+    assert response.status_code == 422
+    assert set(response.json()["fields"]) == {"name"}
+    assert not ApiToken.objects.exists()
+    assert len(issue(name="用" * 100)["token"]) > 20
+
+
+@pytest.mark.parametrize("field", ["username", "password"])
+def test_an_empty_or_huge_user_name_or_password_is_refused_before_it_is_checked(alice, field):
+    for value in ("", "x" * 5000):
+        credentials = {"username": "alice", "password": PASSWORD, field: value}
+        response = Client().post("/api/auth/token", credentials, content_type="application/json")
+        assert response.status_code == 422, response.content

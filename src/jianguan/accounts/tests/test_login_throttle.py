@@ -80,3 +80,14 @@ def test_one_address_guessing_many_user_names_is_locked_out(db, settings):
     assert locked.status_code == 429
     other = Client(REMOTE_ADDR="10.0.0.10").post("/login/", {"username": "victim", "password": PASSWORD})
     assert other.status_code == 302
+
+
+def test_any_user_name_makes_a_short_cache_key_of_safe_characters():
+    """Found by the fuzz run: the name as typed went into the key (memcached refuses spaces and control
+    characters, and a long name made a long key)."""
+    from jianguan.accounts.throttle import _keys
+
+    for name in ("alice", " Alice ", "王 五\x1a\n", "x" * 10_000):
+        key = _keys(name, None)[0]
+        assert len(key) < 100 and key.isascii() and key.isprintable() and " " not in key
+    assert _keys(" Alice ", None) == _keys("alice", None)

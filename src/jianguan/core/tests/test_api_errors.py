@@ -211,3 +211,54 @@ def test_an_unexpected_error_is_500_in_the_api_format_without_a_traceback(admin_
     response = client.get("/api/projects")
     body = assert_api_error(response, 500, "server_error")
     assert "Traceback" not in response.content.decode() and "a bug" not in body["detail"]
+
+
+# Found by the schema-driven fuzz run (test_api_fuzz): pydantic's lax mode read these as something else.
+@pytest.mark.parametrize("query", ["until=0", "since=1700000000", "until=0.5"])
+def test_a_number_for_a_day_in_the_alarm_filter_is_a_422_not_1970(admin_client, query):
+    body = assert_api_error(admin_client.get(f"/api/alarms?{query}"), 422, "invalid")
+    assert set(body["fields"]) == {query.split("=")[0]}
+
+
+def test_a_boolean_for_a_coordinate_or_a_number_for_a_date_of_a_device_is_a_422(admin_client, lanshan):
+    project = f.staffed_project(state=State.UNDER_CONSTRUCTION)
+    device = {"name": "东门监测", "kind": "dust_noise", "protocol": "hj212", "mn": "FZ9", "password": "123456"}
+    url = f"/api/projects/{project.pk}/devices"
+    for bad in ({"lon": False}, {"rtd_interval_s": True, "lat": 35.0}, {"calibrated_on": 0}, {"installed_on": "0"}):
+        response = admin_client.post(url, {**device, **bad}, content_type="application/json")
+        assert set(assert_api_error(response, 422, "invalid")["fields"]) == set(bad) - {"lat"}
+    assert not project.devices.exists()
+
+
+@pytest.mark.parametrize("body", ["null", "[]", "1", '"名称"', "true"])
+def test_a_json_body_that_is_not_an_object_is_a_400_not_an_empty_change(admin_client, lanshan, body):
+    device = f.staffed_project(state=State.UNDER_CONSTRUCTION).devices.create(
+        name="东门监测", kind="dust_noise", protocol="hj212", mn="FZ10"
+    )
+    response = admin_client.patch(f"/api/devices/{device.pk}", body, content_type="application/json")
+    assert "JSON 对象" in assert_api_error(response, 400, "bad_request")["detail"]
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_not_json(admin_client, lanshan, value):
+    device = f.staffed_project(state=State.UNDER_CONSTRUCTION).devices.create(
+        name="东门监测", kind="dust_noise", protocol="hj212", mn="FZ11"
+    )
+    response = admin_client.patch(f"/api/devices/{device.pk}", f'{{"lat": {value}}}', content_type="application/json")
+    assert_api_error(response, 400, "bad_request")
+    body = f'{{"parameters": {{"depth_m": {value}}}}}'
+    response = admin_client.post("/api/requirements/match", body, content_type="application/json")
+    assert_api_error(response, 400, "bad_request")
+
+
+def test_a_method_the_path_does_not_have_is_a_405_in_the_api_format(admin_client):
+    response = admin_client.delete("/api/projects")
+    body = assert_api_error(response, 405, "method_not_allowed")
+    assert response["Allow"] == "GET, POST" and "GET" in body["detail"]
+
+
+@pytest.mark.parametrize("method", ["get", "post", "delete"])
+def test_a_path_under_api_that_does_not_exist_is_a_404_in_the_api_format(admin_client, method):
+    response = getattr(admin_client, method)("/api/no-such-thing/7")
+    assert_api_error(response, 404, "not_found")
+    assert Client(enforce_csrf_checks=True).post("/api/projects/1/nothing").status_code == 404

@@ -198,6 +198,20 @@ def test_progress_report_by_contractor(db):
     assert bad.status_code == 400
 
 
+def test_photos_sent_as_a_text_field_are_refused_not_dropped(db):
+    """Found by the fuzz run: `photos` as a text part was read as no photos, and the report stored without."""
+    project = f.staffed_project(state=State.UNDER_CONSTRUCTION)
+    gc = project.participants.get(role="general_contractor").enterprise
+    _, key = ApiToken.issue(f.UserFactory(role=User.Role.ENTERPRISE_USER, enterprise=gc), "t")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
+    report = {"report_date": "2026-11-20", "percent_complete": "35", "summary": "主体结构施工至十层"}
+    response = client.post(f"/api/projects/{project.pk}/progress-reports", {**report, "photos": "{}"})
+    assert response.status_code == 422, response.content
+    assert set(response.json()["fields"]) == {"photos"}
+    assert not project.progress_reports.exists()
+    assert client.post(f"/api/projects/{project.pk}/progress-reports", report).status_code == 201  # none: fine
+
+
 def test_api_docs_need_no_cdn(db):
     html = Client().get("/api/docs").content.decode()
     assert "/static/ninja/swagger-ui-bundle.js" in html and "cdn." not in html
