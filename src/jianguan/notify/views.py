@@ -3,12 +3,13 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils import timezone
 
+from . import permissions
 from .models import Notification
 
 
 @login_required
 def inbox(request):
-    qs = Notification.objects.filter(recipient=request.user).prefetch_related("deliveries")
+    qs = permissions.visible_notifications(request.user).prefetch_related("deliveries")
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
     response = render(request, "notify/inbox.html", {"page": page, "query": ""})
     # Seen now: mark what this page showed as read.

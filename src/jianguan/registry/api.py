@@ -7,7 +7,7 @@ from ninja.pagination import paginate
 from jianguan.core.pagination import BoundedPageNumberPagination
 from jianguan.core.schemas import Id
 
-from .models import Enterprise
+from . import permissions
 
 router = Router(tags=["主体库"])
 
@@ -52,7 +52,7 @@ class EnterpriseFilter(Schema):
 @paginate(BoundedPageNumberPagination, page_size=20)
 def list_enterprises(request, filters: Query[EnterpriseFilter]):
     """Enterprises (public register data: name, code, type, qualifications). Search by name or code."""
-    qs = Enterprise.objects.select_related("jurisdiction").prefetch_related("qualifications")
+    qs = permissions.visible_enterprises(request.user).select_related("jurisdiction").prefetch_related("qualifications")
     if filters.q:
         qs = qs.filter(Q(name__icontains=filters.q) | Q(uscc__icontains=filters.q))
     if filters.kind:
@@ -62,4 +62,5 @@ def list_enterprises(request, filters: Query[EnterpriseFilter]):
 
 @router.get("/enterprises/{enterprise_id}", response=EnterpriseOut)
 def get_enterprise(request, enterprise_id: Id):
-    return Enterprise.objects.select_related("jurisdiction").prefetch_related("qualifications").get(pk=enterprise_id)
+    visible = permissions.visible_enterprises(request.user)
+    return visible.select_related("jurisdiction").prefetch_related("qualifications").get(pk=enterprise_id)
