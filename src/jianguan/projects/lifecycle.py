@@ -50,7 +50,8 @@ class Rule:
     effect: Callable[[Project, Any, Transition], None] | None = None
 
 
-def _review_cleared(project: Project, user=None) -> str | None:
+def review_cleared(project: Project, user=None) -> str | None:
+    """The pre-review passed, or a regulator overrode it (asked again by review.signoffs before 审核)."""
     latest = project.prereviews.first()
     if latest is None:
         return "尚未进行自动预审"
@@ -63,7 +64,7 @@ def _permit_signed(project: Project, user) -> str | None:
     """A permit needs the pre-review cleared and the sign-offs (审核, then 审批 by this user) of this submission."""
     from jianguan.review import signoffs
 
-    return _review_cleared(project) or signoffs.approval_blocker(project, user)
+    return review_cleared(project) or signoffs.approval_blocker(project, user)
 
 
 def _issue_permit(project: Project, user, step: Transition) -> None:

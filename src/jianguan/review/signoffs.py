@@ -29,7 +29,7 @@ def review_blockers(project: Project) -> list[str]:
         return [f"项目当前状态为“{project.get_state_display()}”，不在审查中"]
     space = workspace(project)
     blockers = []
-    cleared = lifecycle._review_cleared(project)
+    cleared = lifecycle.review_cleared(project)
     if cleared:
         blockers.append(cleared)
     pending = [r.document for r in space.rows if r.latest is not None and r.state != Verdict.OK]
