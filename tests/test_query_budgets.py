@@ -28,6 +28,7 @@ from jianguan.core import audit
 from jianguan.notify.models import Notification
 from jianguan.projects.models import Document, DocumentVersion, KeyPerson, Participant, ProgressReport, State
 from jianguan.registry.models import Enterprise
+from jianguan.review.models import CommentReply, DocumentVerdict, ReviewComment, SignOff, StartReport
 from jianguan.sites.models import (
     ActuatorCommand,
     Alarm,
@@ -197,6 +198,38 @@ def grow_notifications(world, n):
         Notification.objects.create(recipient=world.admin, title="告警", topic="alarm.raise", url="/sites/alarms/")
 
 
+def _comment(world, document=None):
+    comment = ReviewComment.objects.create(project=world.project, document=document, author=world.admin,
+                                           body=f"意见{next(_serial)}")  # fmt: skip
+    CommentReply.objects.create(comment=comment, author=world.admin, body="回复")
+    return comment
+
+
+def grow_review_comments(world, n):
+    for _ in range(n):
+        _comment(world, _document(world, "contract"))
+
+
+def grow_reviewed_documents(world, n):
+    for _ in range(n):  # each with a verdict on its latest version, an open comment and a reply
+        document = _document(world, "contract")
+        DocumentVerdict.objects.create(document=document, version=document.versions.last(), verdict="needs_fix",
+                                       reviewer=f.UserFactory())  # fmt: skip
+        _comment(world, document)
+
+
+def grow_signoffs(world, n):
+    for _ in range(n):
+        SignOff.objects.create(project=world.project, stage="review", signer=f.UserFactory(), opinion="同意",
+                               round=next(_serial))  # fmt: skip
+
+
+def grow_start_reports(world, n):
+    for _ in range(n):
+        StartReport.objects.create(project=world.project, reported_by=f.UserFactory(), enterprise=world.gc,
+                                   started_on=timezone.localdate(), decision="declined")  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Budget:
     route: str  # the API path as the router declares it, or the page's URL name
@@ -236,7 +269,15 @@ BUDGETS = [
            grow_aggregates, 5),
     # list pages
     Budget("projects:list", lambda w: "/projects/", _projects(State.UNDER_CONSTRUCTION), 7),
-    Budget("projects:review_queue", lambda w: "/projects/review/", _projects(State.UNDER_REVIEW), 6),
+    Budget("review:queue", lambda w: "/projects/review/", _projects(State.UNDER_REVIEW), 8),
+    Budget("review:workspace", lambda w: f"/projects/{w.project.pk}/review/", grow_reviewed_documents, 20),
+    Budget("/api/review/queue", lambda w: "/api/review/queue", _projects(State.UNDER_REVIEW), 3),
+    Budget("/api/projects/{project_id}/review-comments", lambda w: f"/api/projects/{w.project.pk}/review-comments",
+           grow_review_comments, 5),
+    Budget("/api/projects/{project_id}/signoffs", lambda w: f"/api/projects/{w.project.pk}/signoffs", grow_signoffs,
+           3),
+    Budget("/api/projects/{project_id}/start-reports", lambda w: f"/api/projects/{w.project.pk}/start-reports",
+           grow_start_reports, 3),
     Budget("public:list", lambda w: "/public/", _projects(State.UNDER_CONSTRUCTION), 4, anonymous=True),
     Budget("sites:alarms", lambda w: "/sites/alarms/", grow_alarms, 9),
     Budget("sites:monitors", lambda w: "/sites/monitors/", grow_monitors, 7),
@@ -257,6 +298,9 @@ NOT_LISTS = {
     "sites:alarm_action", "sites:device_create", "sites:actuator_command", "sites:device_edit",
     "sites:device_service", "sites:device_change_decide", "sites:limit_create", "sites:limit_edit",
     "sites:limit_toggle",
+    "review:comment_add", "review:mark", "review:opinion", "review:assign", "review:sign", "review:certificate",
+    "review:start_report", "review:verdict", "review:preview", "review:comment_close", "review:comment_reply",
+    "review:start_decide", "permits:verify", "permits:verify_bundle",
     # CSV downloads stream their rows from one query each (tested with their pages)
     "sites:alarm_export", "sites:device_readings_export",
 }  # fmt: skip

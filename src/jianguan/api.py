@@ -300,6 +300,8 @@ def _mount() -> None:
     from jianguan.projects.api import public_router
     from jianguan.projects.api import router as projects_router
     from jianguan.registry.api import router as registry_router
+    from jianguan.review.api import public_router as review_public_router
+    from jianguan.review.api import router as review_router
     from jianguan.sites.api import router as sites_router
 
     api.add_router("/", accounts_router)
@@ -307,6 +309,8 @@ def _mount() -> None:
     api.add_router("/", registry_router)
     api.add_router("/", projects_router)
     api.add_router("/public", public_router)
+    api.add_router("/", review_router)
+    api.add_router("/public", review_public_router)
     api.add_router("/", ledger_router)
     api.add_router("/", sites_router)
 

@@ -117,6 +117,7 @@ INSTALLED_APPS = [
     "jianguan.accounts",
     "jianguan.registry",
     "jianguan.projects",
+    "jianguan.review",
     "jianguan.ledger",
     "jianguan.sites",
     "jianguan.notify",
@@ -321,7 +322,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # WeasyPrint (the permit certificate) and fontTools log every rendering step at INFO.
+    "loggers": {n: {"level": "WARNING"} for n in ("django.db.backends", "weasyprint", "fontTools")},
 }
 
 # Background jobs and schedules: huey. Embedded: a SQLite queue file and a consumer thread inside the demo
@@ -390,6 +392,18 @@ SITE_URL = env_str("SITE_URL", "").rstrip("/")  # e.g. https://jg.example.gov.cn
 MQTT_URL = env_str("MQTT_URL", "")
 # How long an actuator command waits for the device's acknowledgement before it is resent.
 ACTUATOR_ACK_TIMEOUT_SECONDS = env_int("ACTUATOR_ACK_TIMEOUT_SECONDS", 60, minimum=1)
+
+# Permits (jianguan.review; docs/configuration.md, "Permits"). The decision limit in days from the day the
+# application is complete: 7 (建筑法 as amended in 2019, as commonly cited; the 1999 施工许可管理办法 said 15).
+# Incomplete applications are told what is missing within PERMIT_INCOMPLETE_NOTICE_DAYS (行政许可法 第三十二条).
+# PERMIT_DAY_COUNT: "calendar" (the law says "days") or "working" (China's holiday calendar, make-up days included).
+PERMIT_DECISION_DAYS = env_int("PERMIT_DECISION_DAYS", 7, minimum=1)
+PERMIT_INCOMPLETE_NOTICE_DAYS = env_int("PERMIT_INCOMPLETE_NOTICE_DAYS", 5, minimum=1)
+PERMIT_DAY_COUNT = env_str("PERMIT_DAY_COUNT", "calendar")
+if PERMIT_DAY_COUNT not in ("calendar", "working"):
+    raise ImproperlyConfigured(f"PERMIT_DAY_COUNT must be calendar or working, got {PERMIT_DAY_COUNT!r}")
+# A permit is approved (审批) by someone other than its reviewer (审核); off: one person may sign both.
+PERMIT_SECOND_SIGNOFF = env_bool("PERMIT_SECOND_SIGNOFF", True)
 
 JIANGUAN = {
     "CITY_CODE": env_str("JIANGUAN_CITY_CODE", "371300"),

@@ -23,6 +23,8 @@ urlpatterns = [
     path(".well-known/jianguan-ledger-key", ledger_views.public_key, name="ledger_public_key"),
     path("api/", api.urls),
     path("projects/", include("jianguan.projects.urls")),
+    path("projects/", include("jianguan.review.urls")),  # the review queue and workspace, certificates
+    path("permits/", include("jianguan.review.public_urls")),  # public verification of a certificate
     path("public/", include("jianguan.projects.public_urls")),
     path("sites/", include("jianguan.sites.urls")),
     path("notifications/", notify_views.inbox, name="notifications"),

@@ -1,6 +1,7 @@
 """Browser test: an enterprise files a project, pre-review flags the missing special plan for a deep
-excavation, the enterprise uploads it, the district regulator approves, the project shows as permitted
-with its audit trail. Playwright drives Debian's chromium (headless)."""
+excavation, the enterprise uploads it, and the district regulator finds it in the review queue and opens its
+review workspace (the review to the permit: test_review_to_permit.py). Playwright drives Debian's chromium
+(headless)."""
 
 from __future__ import annotations
 
@@ -62,7 +63,7 @@ def submit(page):
     page.wait_for_selector(".messages li")
 
 
-def test_filing_to_permit(asgi_live_server, browser, cast, tmp_path):
+def test_filing_to_review(asgi_live_server, browser, cast, tmp_path):
     base = asgi_live_server
     page = browser.new_page()
     login(page, base, "filer")
@@ -120,14 +121,20 @@ def test_filing_to_permit(asgi_live_server, browser, cast, tmp_path):
     page.screenshot(path=str(tmp_path / "filed.png"))
     page.click("button:has-text('退出')")
 
-    # 5. The district regulator approves.
+    # 5. The district regulator finds it in the queue and reviews it in the workspace (a permit needs the
+    #    two sign-offs there: test_review_to_permit.py).
     login(page, base, "regulator")
     page.click("text=审查待办")
     page.click("text=沂蒙花园二期住宅楼")
-    page.click("button[data-transition=approve]")
+    page.wait_for_selector("#documents")
+    first = page.locator("form.verdict-form").first
+    first.locator("input[value=ok]").check()
+    first.locator("button[type=submit]").click()
     page.wait_for_selector(".messages li.success")
-    assert "已发施工许可" in page.inner_text("#project-state")
+    assert "合格" in page.inner_text("#documents")
+    page.goto(page.url.split("/review/")[0] + "/")
+    assert "审查中" in page.inner_text("#project-state")
     audit = page.inner_text("#audit")
-    for fragment in ["兰山监管员", "核发施工许可", "上传", "创建"]:
+    for fragment in ["兰山监管员", "审查结论", "上传", "创建"]:
         assert fragment in audit, audit
-    page.screenshot(path=str(tmp_path / "permitted.png"), full_page=True)
+    page.screenshot(path=str(tmp_path / "reviewing.png"), full_page=True)

@@ -30,6 +30,7 @@ from jianguan.projects.models import (
 )
 from jianguan.projects.requirements import filing_requirements
 from jianguan.registry.models import Certificate, Enterprise, Person, Qualification
+from jianguan.review import demo as review_demo
 from jianguan.sites.devices import identity
 from jianguan.sites.models import Device, SiteWorker
 from jianguan.sites.workforce import gates
@@ -933,6 +934,8 @@ def seed(
     progress(f"实名制闸机与花名册：今日 {seed_site_roster(projects, staff, today, gate_sites)} 人次进场")
     progress("存证日志：演示文件与状态记录上链并签发检查点…")
     seed_evidence()
+    progress("审查与许可：第二签署人、施工许可证与存证、审查意见、待审批与待确认开工…")
+    logins += review_demo.seed_review(progress, DEMO_PASSWORD, seed_value)  # jianguan/review/demo.py
     progress(
         f"完成：{Enterprise.objects.count()} 家企业，{Person.objects.count()} 名人员，"
         f"{Project.objects.count()} 个项目。"

@@ -1,10 +1,16 @@
 """The project lifecycle as data: each transition's source states, target, who may take it, whether it
-needs a reason, and its precondition. `perform()` is the only way a project's state changes."""
+needs a reason, its precondition and its effect. `perform()` is the only way a project's state changes.
+
+Two steps are taken through the review room (jianguan.review) rather than as a plain button (`via`): the permit
+(`approve`) is the effect of the 审批 sign-off after a written 审核 opinion (review.signoffs), and the start of
+works (`start_construction`) is the regulator's confirmation of the start the enterprise reported
+(review.starts). Their preconditions ask the review room, so the generic transition route refuses them alone."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -36,10 +42,16 @@ class Rule:
     target: str
     actors: frozenset[str]
     needs_reason: bool = False
-    precondition: Callable[[Project], str | None] | None = None  # returns a blocking message or None
+    # (project, user) -> a blocking message, or None when the step may be taken
+    precondition: Callable[[Project, Any], str | None] | None = None
+    # where the step is taken instead of a plain button (the pages and the API's `available` leave it out)
+    via: str = ""
+    # (project, user, the recorded step): what follows in the same transaction (e.g. the permit is issued)
+    effect: Callable[[Project, Any, Transition], None] | None = None
 
 
-def _review_cleared(project: Project) -> str | None:
+def review_cleared(project: Project, user=None) -> str | None:
+    """The pre-review passed, or a regulator overrode it (asked again by review.signoffs before 审核)."""
     latest = project.prereviews.first()
     if latest is None:
         return "尚未进行自动预审"
@@ -48,15 +60,34 @@ def _review_cleared(project: Project) -> str | None:
     return None
 
 
-def _acceptance_ready(project: Project) -> str | None:
+def _permit_signed(project: Project, user) -> str | None:
+    """A permit needs the pre-review cleared and the sign-offs (审核, then 审批 by this user) of this submission."""
+    from jianguan.review import signoffs
+
+    return review_cleared(project) or signoffs.approval_blocker(project, user)
+
+
+def _issue_permit(project: Project, user, step: Transition) -> None:
+    from jianguan.review import permits
+
+    permits.issue(project, user, step)
+
+
+def _start_reported(project: Project, user) -> str | None:
+    from jianguan.review import starts
+
+    return starts.confirmation_blocker(project)
+
+
+def _acceptance_ready(project: Project, user=None) -> str | None:
     findings = prereview.acceptance_findings(project)
     if findings:
         return "；".join(f["message"] for f in findings)
     return None
 
 
-def _rule(label, sources, target, actors, needs_reason=False, precondition=None) -> Rule:
-    return Rule(label, frozenset(sources), target, frozenset(actors), needs_reason, precondition)
+def _rule(label, sources, target, actors, needs_reason=False, precondition=None, via="", effect=None) -> Rule:
+    return Rule(label, frozenset(sources), target, frozenset(actors), needs_reason, precondition, via, effect)
 
 
 RULES: dict[str, Rule] = {
@@ -66,9 +97,25 @@ RULES: dict[str, Rule] = {
     "override_prereview": _rule("预审例外放行", {State.PREREVIEW_FAILED}, State.UNDER_REVIEW, {"regulator"}, True),
     "return": _rule("退回修改", {State.UNDER_REVIEW}, State.RETURNED, {"regulator"}, True),
     "reject": _rule("不予许可", {State.UNDER_REVIEW}, State.REJECTED, {"regulator"}, True),
-    "approve": _rule("核发施工许可", {State.UNDER_REVIEW}, State.PERMITTED, {"regulator"}, False, _review_cleared),
+    "approve": _rule(
+        "核发施工许可",
+        {State.UNDER_REVIEW},
+        State.PERMITTED,
+        {"regulator"},
+        False,
+        _permit_signed,
+        via="审查工作台（审核、审批签署）",
+        effect=_issue_permit,
+    ),
+    # Reported by the applicant or the general contractor (review.starts), confirmed by the regulator.
     "start_construction": _rule(
-        "开工", {State.PERMITTED}, State.UNDER_CONSTRUCTION, {"applicant", "contractor", "regulator"}
+        "确认开工",
+        {State.PERMITTED},
+        State.UNDER_CONSTRUCTION,
+        {"regulator"},
+        False,
+        _start_reported,
+        via="开工报告",
     ),
     "suspend": _rule("责令停工", {State.UNDER_CONSTRUCTION}, State.SUSPENDED, {"regulator"}, True),
     "resume": _rule("复工", {State.SUSPENDED}, State.UNDER_CONSTRUCTION, {"regulator"}, True),
@@ -92,12 +139,13 @@ def actor_kinds(user, project: Project) -> set[str]:
 
 
 def available(user, project: Project) -> list[tuple[str, Rule]]:
-    """The transitions this user may take on this project now (preconditions not yet evaluated)."""
+    """The transitions this user may take on this project now with a plain button (preconditions not yet
+    evaluated; the steps taken `via` the review room are left out)."""
     kinds = actor_kinds(user, project)
     return [
         (name, rule)
         for name, rule in RULES.items()
-        if project.state in rule.sources and rule.actors & kinds and "system" not in rule.actors
+        if project.state in rule.sources and rule.actors & kinds and "system" not in rule.actors and not rule.via
     ]
 
 
@@ -152,10 +200,12 @@ def perform(project: Project, name: str, user, reason: str = "") -> Project:
     reason = (reason or "").strip()
     if rule.needs_reason and not reason:
         raise TransitionError(f"“{rule.label}”须填写理由", "reason_required")
-    if rule.precondition and (blocker := rule.precondition(project)):
+    if rule.precondition and (blocker := rule.precondition(project, user)):
         raise TransitionError(f"不能{rule.label}：{blocker}", "precondition")
 
-    _record(project, name, user, reason)
+    step = _record(project, name, user, reason)
+    if rule.effect is not None:
+        rule.effect(project, user, step)
     if name == "submit":
         _run_prereview(project)
     elif name == "override_prereview":

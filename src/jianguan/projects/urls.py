@@ -6,7 +6,6 @@ app_name = "projects"
 urlpatterns = [
     path("", views.project_list, name="list"),
     path("new/", views.project_create, name="create"),
-    path("review/", views.review_queue, name="review_queue"),
     path("<int:pk>/", views.project_detail, name="detail"),
     path("<int:pk>/edit/", views.project_edit, name="edit"),
     path("<int:pk>/participants/", views.participant_add, name="participant_add"),

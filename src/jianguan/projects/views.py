@@ -82,14 +82,6 @@ def project_list(request):
 
 
 @login_required
-def review_queue(request):
-    if not request.user.is_regulator:
-        raise PermissionDenied
-    qs = services.search_projects(request.user).filter(state__in=[State.UNDER_REVIEW, State.PREREVIEW_FAILED])
-    return render(request, "projects/review_queue.html", {"page": _page(request, qs)})
-
-
-@login_required
 def project_detail(request, pk: int):
     project = _project_or_404(request.user, pk)
     user = request.user

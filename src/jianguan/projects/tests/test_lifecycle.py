@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 
 from jianguan.accounts.models import User
 from jianguan.core.models import AuditEvent
@@ -9,8 +10,10 @@ from jianguan.projects import lifecycle, services
 from jianguan.projects.models import Document, State, Transition
 from jianguan.projects.requirements import filing_requirements
 from jianguan.registry.models import Certificate, Enterprise
+from jianguan.review import starts
 from jianguan.testing import factories as f
 from jianguan.testing import files
+from jianguan.testing.review import issue_permit
 
 PDF = files.PDF
 BASE_DOCS = [
@@ -21,6 +24,12 @@ BASE_DOCS = [
     "safety_measures",
     "wage_account",
 ]
+
+
+@pytest.fixture
+def approver(lanshan_regulator):
+    """A second regulator of the district: the permit's 审批 is signed by someone other than its 审核."""
+    return f.UserFactory(role=User.Role.DISTRICT_REGULATOR, department=lanshan_regulator.department)
 
 
 @pytest.fixture
@@ -39,7 +48,7 @@ def finding_codes(project):
     return [x["code"] for x in project.prereviews.first().findings]
 
 
-def test_deep_excavation_requires_special_plan_and_expert_review(applicant_user, lanshan_regulator):
+def test_deep_excavation_requires_special_plan_and_expert_review(applicant_user, lanshan_regulator, approver):
     project, user = applicant_user
     upload_all_base(user, project)
     project = lifecycle.perform(project, "submit", user)
@@ -64,7 +73,8 @@ def test_deep_excavation_requires_special_plan_and_expert_review(applicant_user,
     project = lifecycle.perform(project, "submit", user)
     assert project.state == State.UNDER_REVIEW, finding_codes(project)
 
-    project = lifecycle.perform(project, "approve", lanshan_regulator)
+    issue_permit(project, lanshan_regulator, approver)
+    project.refresh_from_db()
     assert project.state == State.PERMITTED
     assert project.permit_number
     names = list(project.transitions.values_list("name", flat=True))
@@ -84,7 +94,7 @@ def test_reason_required_and_recorded(applicant_user, lanshan_regulator):
     assert Transition.objects.get(project=project, name="return").reason == "图纸版本不一致"
 
 
-def test_override_with_reason(applicant_user, lanshan_regulator):
+def test_override_with_reason(applicant_user, lanshan_regulator, approver):
     project, user = applicant_user
     project = lifecycle.perform(project, "submit", user)
     assert project.state == State.PREREVIEW_FAILED
@@ -93,7 +103,8 @@ def test_override_with_reason(applicant_user, lanshan_regulator):
     project = lifecycle.perform(project, "override_prereview", lanshan_regulator, "应急抢险工程，材料后补")
     assert project.state == State.UNDER_REVIEW
     assert project.prereviews.first().overridden_by == lanshan_regulator
-    project = lifecycle.perform(project, "approve", lanshan_regulator)
+    issue_permit(project, lanshan_regulator, approver)
+    project.refresh_from_db()
     assert project.state == State.PERMITTED
 
 
@@ -122,7 +133,11 @@ def test_construction_suspension_and_acceptance(applicant_user, lanshan_regulato
     project, user = applicant_user
     project.state = State.PERMITTED
     project.save()
-    project = lifecycle.perform(project, "start_construction", user)
+    # The start of works is reported by the enterprise and confirmed by the regulator (review/starts.py).
+    report = starts.report_start(user, project, timezone.localdate(), "基坑开挖")
+    starts.decide(lanshan_regulator, report, True)
+    project.refresh_from_db()
+    assert project.state == State.UNDER_CONSTRUCTION
     project = lifecycle.perform(project, "suspend", lanshan_regulator, "高支模未按方案施工")
     assert project.state == State.SUSPENDED
     project = lifecycle.perform(project, "resume", lanshan_regulator, "整改完成复查合格")

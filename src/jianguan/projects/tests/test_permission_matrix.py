@@ -92,7 +92,9 @@ READ = {
     "anon": set(),
 }
 EDIT = {("ent_a", "lan_draft")}
-APPROVE = {"admin", "lan_reg"}
+# Who decides on a filing under review (here: returns it; the permit itself is signed in the review workspace,
+# review/tests/test_signoffs.py, and refused on the generic transition route without its two signatures).
+DECIDE = {"admin", "lan_reg"}
 DOWNLOAD = {"admin", "lan_reg", "lan_insp", "ent_a", "ent_b"}
 
 
@@ -134,11 +136,13 @@ def test_api_edit(world, actor, project):
 def test_api_transition(world, actor):
     pk = world["projects"]["lan_review"].pk
     response = api_client(world, actor).post(
-        f"/api/projects/{pk}/transitions", {"name": "approve"}, content_type="application/json"
+        f"/api/projects/{pk}/transitions",
+        {"name": "return", "reason": "图纸版本不一致"},
+        content_type="application/json",
     )
-    if actor in APPROVE:
+    if actor in DECIDE:
         assert response.status_code == 200, response.content
-        assert response.json()["state"] == State.PERMITTED
+        assert response.json()["state"] == State.RETURNED
     else:
         assert response.status_code == denied_status(actor, "lan_review" in READ[actor])
 
@@ -173,9 +177,9 @@ def test_page_read_and_edit(world, actor, project):
 def test_page_transition_and_download(world, actor):
     project = world["projects"]["lan_review"]
     client = page_client(world, actor)
-    client.post(f"/projects/{project.pk}/transition/", {"name": "approve"})
+    client.post(f"/projects/{project.pk}/transition/", {"name": "return", "reason": "图纸版本不一致"})
     project.refresh_from_db()
-    assert (project.state == State.PERMITTED) == (actor in APPROVE)
+    assert (project.state == State.RETURNED) == (actor in DECIDE)
     response = client.get(f"/projects/documents/{world['doc'].pk}/v1/")
     if actor == "anon":
         assert response.status_code == 302

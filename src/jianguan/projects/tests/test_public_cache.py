@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from jianguan.projects import lifecycle
 from jianguan.projects.models import Participant, PreReview, State
 from jianguan.testing import factories as f
+from jianguan.testing.review import issue_permit
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ def test_issuing_a_permit_publishes_the_project_at_once(
     filed = f.ProjectFactory(state=State.UNDER_REVIEW, jurisdiction=lanshan, name="新许可工地")
     PreReview.objects.create(project=filed, findings=[], clean=True)
     with django_capture_on_commit_callbacks(execute=True):
-        lifecycle.perform(filed, "approve", bureau_admin)
+        issue_permit(filed, f.UserFactory(role="bureau_admin", department=bureau_admin.department), bureau_admin)
     fresh = client.get("/api/public/projects")
     assert fresh["X-Cache"] == "miss" and set(names(fresh)) == {"已公开工地", "新许可工地"}
     page = client.get("/public/")

@@ -40,6 +40,15 @@ from django.utils import timezone
 from jianguan.accounts.models import ApiToken
 from jianguan.ledger.models import LedgerCheckpoint
 from jianguan.projects.models import Document, DocumentVersion, KeyPerson, Participant, ProgressReport, Project
+from jianguan.review.models import (
+    ChecklistMark,
+    CommentReply,
+    DocumentVerdict,
+    ReviewCase,
+    ReviewComment,
+    SignOff,
+    StartReport,
+)
 from jianguan.sites.models import (
     ActuatorCommand,
     Alarm,
@@ -114,7 +123,7 @@ PUBLIC_LIST      +/-     +/-     +/-     +/-     +/-     +/-     +/-     +/-    
 PUBLIC_RECORD    ok/404  ok/404  ok/404  ok/404  ok/404  ok/404  ok/404  ok/404  ok/404  ok/404  ok/404  ok/404
 # Acting on a project: filing one (enterprises), changing a returned filing (its applicant), regulating.
 FILE_PROJECT     403     403     403     403     403     403     403     ok      ok      ok      ok      anon
-REVIEW_QUEUE     ok      ok      ok      ok      403     403     403     403     403     403     403     anon
+REVIEW_QUEUE     ok      ok      ok      403     403     403     403     403     403     403     403     anon
 EDIT_FILING      403     403/404 404/403 403/404 403/404 403/404 403/404 ok/404  403/404 403/404 404     anon
 REGULATE         ok      ok/404  404/ok  403/404 403/404 403/404 403/404 403/404 403/404 403/404 404     anon
 # Documents and reports of the works: the contract is kept by the applicant and the general contractor.
@@ -135,6 +144,13 @@ DECIDE_CHANGE    ok      ok/404  404/ok  403/404 404     404     404     403/404
 COMMAND          ok      ok/404  404/ok  403/404 404     404     403/404 403/404 403/404 403/404 404     anon
 ACKNOWLEDGE      ok      ok/404  404/ok  403/404 404     404     403/404 ok/404  ok/404  ok/404  404     anon
 RESOLVE          ok      ok/404  404/ok  403/404 404     404     403/404 403/404 403/404 403/404 404     anon
+# The review room: the workspace and its actions are the project's regulators' (a department without the documents
+# part: 403 on the project's route, 404 on an object of that part by its own id); the enterprise side replies to
+# comments; the applicant and the general contractor report the start of works.
+REVIEW           ok      ok/404  404/ok  403/404 403/404 403/404 403/404 403/404 403/404 403/404 404     anon
+REVIEW_BY_ID     ok      ok/404  404/ok  403/404 404     404     404     403/404 403/404 403/404 404     anon
+REPLY            ok      ok/404  404/ok  403/404 404     404     404     ok/404  ok/404  ok/404  404     anon
+REPORT_START     403     403/404 404/403 403/404 403/404 403/404 403/404 ok/404  ok/404  403/404 404     anon
 # The bureau's own: signing a checkpoint; limit rules (city-wide: the bureau; a district's: its regulator).
 BUREAU           ok      403     403     403     403     403     403     403     403     403     403     anon
 LIMITS           ok      ok      ok      403     403     403     403     403     403     403     403     anon
@@ -384,6 +400,63 @@ ROUTES: list[Route] = [
     page("GET", "/projects/documents/<int:doc>/v<int:number>/", "DOCUMENT", doc="contract", number=fixed(1)),
     page("GET", "/public/", "PUBLIC_LIST", sides=("here", "unpublished")),
     page("GET", "/public/<int:pk>/", "PUBLIC_RECORD", pk="site", sides=("here", "unpublished")),
+    # the review room: the queue, the workspace, permits, the start of works (jianguan.review)
+    api("GET", "/api/review/queue", "REVIEW_QUEUE"),
+    api("GET", "/api/projects/{project_id}/review", "REVIEW", project_id="review"),
+    api("POST", "/api/documents/{document_id}/verdict", "REVIEW_BY_ID", document_id="review_doc", ok=201,
+        body={"verdict": "ok"}, effect=count(DocumentVerdict, document="review_doc")),
+    api("GET", "/api/projects/{project_id}/review-comments", "READ_DOCUMENTS", project_id="review"),
+    api("POST", "/api/projects/{project_id}/review-comments", "REVIEW", project_id="review", ok=201,
+        body={"body": "请补充资金证明"}, effect=count(ReviewComment, project="review")),
+    api("POST", "/api/review-comments/{comment_id}/replies", "REPLY", comment_id="review_comment", ok=201,
+        body={"body": "已补充签章页"}, effect=count(CommentReply, comment="review_comment")),
+    api("POST", "/api/review-comments/{comment_id}/close", "REVIEW_BY_ID", comment_id="review_comment",
+        body={"note": "已补正"}, effect=value(ReviewComment, "review_comment", "status")),
+    api("PUT", "/api/projects/{project_id}/review/checklist/{point}", "REVIEW", project_id="review",
+        point=fixed("land_use"), body={"result": "ok"}, effect=count(ChecklistMark, project="review")),
+    api("PUT", "/api/projects/{project_id}/review/opinion", "REVIEW", project_id="review",
+        body={"opinion": "材料齐全"}, effect=value(ReviewCase, "review", "opinion")),
+    api("PUT", "/api/projects/{project_id}/review/assignee", "REVIEW", project_id="review",
+        body=lambda s: {"assignee_id": s.assignee}, effect=value(ReviewCase, "review", "assignee_id")),
+    api("POST", "/api/projects/{project_id}/signoffs", "REVIEW", project_id="ready", ok=201,
+        body={"stage": "review", "opinion": "符合施工许可条件"}, effect=count(SignOff, project="ready")),
+    api("GET", "/api/projects/{project_id}/signoffs", "READ_RECORDS", project_id="site"),
+    api("GET", "/api/projects/{project_id}/permit", "READ_BASIC", project_id="site"),
+    api("GET", "/api/projects/{project_id}/permit/certificate", "READ_BASIC", project_id="site"),
+    api("GET", "/api/public/permits/{code}", "EVERYONE", code="permit_code"),
+    api("GET", "/api/projects/{project_id}/start-reports", "READ_BASIC", project_id="site"),
+    api("POST", "/api/projects/{project_id}/start-reports", "REPORT_START", project_id="permitted", ok=201,
+        body=lambda s: {"started_on": today()}, effect=count(StartReport, project="permitted")),
+    api("POST", "/api/start-reports/{report_id}/confirm", "REGULATE", report_id="start_report", body={},
+        effect=value(StartReport, "start_report", "decision")),
+    api("POST", "/api/start-reports/{report_id}/decline", "REGULATE", report_id="start_report",
+        body={"note": "现场尚未开工"}, effect=value(StartReport, "start_report", "decision")),
+    page("GET", "/projects/<int:pk>/review/", "REVIEW", pk="review"),
+    page("POST", "/projects/review/documents/<int:doc>/verdict/", "REVIEW_BY_ID", doc="review_doc", ok=302,
+         body={"verdict": "ok"}, effect=count(DocumentVerdict, document="review_doc")),
+    page("GET", "/projects/review/documents/<int:doc>/v<int:number>/preview", "DOCUMENT", doc="review_doc",
+         number=fixed(1)),
+    page("POST", "/projects/<int:pk>/review/comments/", "REVIEW", pk="review", ok=302,
+         body={"body": "请补充资金证明"}, effect=count(ReviewComment, project="review")),
+    page("POST", "/projects/review/comments/<int:comment>/close/", "REVIEW_BY_ID", comment="review_comment", ok=302,
+         body={"note": "已补正"}, effect=value(ReviewComment, "review_comment", "status")),
+    page("POST", "/projects/review/comments/<int:comment>/reply/", "REPLY", comment="review_comment", ok=302,
+         body={"body": "已补充签章页"}, effect=count(CommentReply, comment="review_comment")),
+    page("POST", "/projects/<int:pk>/review/checklist/", "REVIEW", pk="review", ok=302,
+         body={"point": "land_use", "result": "ok"}, effect=count(ChecklistMark, project="review")),
+    page("POST", "/projects/<int:pk>/review/opinion/", "REVIEW", pk="review", ok=302, body={"opinion": "材料齐全"},
+         effect=value(ReviewCase, "review", "opinion")),
+    page("POST", "/projects/<int:pk>/review/assignee/", "REVIEW", pk="review", ok=302,
+         body=lambda s: {"assignee": s.assignee}, effect=value(ReviewCase, "review", "assignee_id")),
+    page("POST", "/projects/<int:pk>/review/sign/", "REVIEW", pk="ready", ok=302,
+         body={"stage": "review", "opinion": "符合施工许可条件"}, effect=count(SignOff, project="ready")),
+    page("GET", "/projects/<int:pk>/permit.pdf", "READ_BASIC", pk="site"),
+    page("POST", "/projects/<int:pk>/start/", "REPORT_START", pk="permitted", ok=302,
+         body=lambda s: {"started_on": today()}, effect=count(StartReport, project="permitted")),
+    page("POST", "/projects/review/starts/<int:report>/<str:action>/", "REGULATE", report="start_report",
+         action=fixed("confirm"), ok=302, effect=value(StartReport, "start_report", "decision")),
+    page("GET", "/permits/verify/<str:code>/", "EVERYONE", code="permit_code"),
+    page("GET", "/permits/verify/<str:code>/evidence.json", "EVERYONE", code="permit_code"),
     # the evidence log
     api("GET", "/api/ledger/checkpoint", "EVERYONE"),
     api("GET", "/api/ledger/checkpoint.txt", "EVERYONE"),

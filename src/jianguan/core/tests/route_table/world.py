@@ -20,7 +20,7 @@ from jianguan.accounts.models import ApiToken, DataSharingRule, Department, User
 from jianguan.ledger import services as ledger
 from jianguan.ledger.models import LedgerEntry
 from jianguan.projects import services as project_services
-from jianguan.projects.models import Participant, PreReview, Project, State
+from jianguan.projects.models import Document, Participant, PreReview, Project, State
 from jianguan.registry.models import Enterprise
 from jianguan.sites.alarms.rules import invalidate_rules
 from jianguan.sites.devices import services as device_services
@@ -166,6 +166,43 @@ def _side(tag: str, number: int, jurisdiction, applicant, gc, sup, staff: dict[s
     )
 
 
+def _review_side(side: SimpleNamespace, number: int, jurisdiction, applicant, gc, sup, staff: dict[str, User]) -> None:
+    """The review room's objects of a side: a filing under review with a document and an open comment (`review`),
+    one cleared for the 审核 signature (`ready`), a permitted project without (`permitted`) and with a reported
+    start of works (`starting`), and the site's permit (its verification code: `permit_code`)."""
+    from jianguan.review import permits, services, starts
+    from jianguan.testing.review import clear_for_review
+
+    district, reviewer, applicant_user = jurisdiction.code, staff["reviewer"], staff["applicant"]
+
+    def filing(offset: int, state: str) -> tuple[Project, Document]:
+        code = f"{district}-2026-{number + offset:04d}"
+        project = _project("审查", code, jurisdiction, State.RETURNED, applicant, gc, sup)
+        version = project_services.upload_document(
+            applicant_user, project, kind="contract", title="施工合同", file_name="contract.pdf", content=pdf()
+        )
+        Project.objects.filter(pk=project.pk).update(state=state)
+        project.refresh_from_db()
+        return project, version.document
+
+    review, document = filing(2, State.UNDER_REVIEW)
+    comment = services.add_comment(reviewer, review, "合同缺少签章页", document)
+    ready, _ = filing(3, State.UNDER_REVIEW)
+    clear_for_review(ready, reviewer)
+    permitted, _ = filing(4, State.PERMITTED)
+    starting, _ = filing(5, State.PERMITTED)
+    report = starts.report_start(applicant_user, starting, timezone.localdate(), "基坑开挖")
+    site = Project.objects.get(pk=side.site)
+    Project.objects.filter(pk=site.pk).update(permit_number=f"{district}2026010190{number % 100:02d}01",
+                                              permitted_at=timezone.now())  # fmt: skip
+    site.refresh_from_db()
+    permit = permits.issue(site, staff["admin"], None)
+    side.__dict__.update(
+        review=review.pk, review_doc=document.pk, review_comment=comment.pk, ready=ready.pk, permitted=permitted.pk,
+        start_report=report.pk, permit_code=permit.verification_code, assignee=reviewer.pk,
+    )  # fmt: skip
+
+
 def build() -> SimpleNamespace:
     ensure_defaults(LimitRule)  # a transactional test elsewhere may have flushed the migrations' rows
     invalidate_rules()
@@ -201,6 +238,11 @@ def build() -> SimpleNamespace:
         {"admin": users["city"], "applicant": users["developer"], "gc": users["contractor"]},
     )
     there = _side("外区", 9101, luozhuang, other_dev, other_gc, other_sup, other_staff)
+    _review_side(here, 9001, lanshan, enterprises["developer"], enterprises["contractor"], enterprises["supervisor"],
+                 {"admin": users["city"], "applicant": users["developer"], "reviewer": users["reg"]})  # fmt: skip
+    _review_side(
+        there, 9101, luozhuang, other_dev, other_gc, other_sup, {**other_staff, "reviewer": users["reg_other"]}
+    )
     ledger.sign_checkpoint()
     # One entry after the signed checkpoint, so that signing one now makes a new checkpoint.
     filing = Project.objects.get(pk=here.filing)
