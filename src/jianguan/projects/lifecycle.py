@@ -4,7 +4,7 @@ needs a reason, and its precondition. `perform()` is the only way a project's st
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db import transaction
 from django.utils import timezone
@@ -13,7 +13,7 @@ from jianguan.core import audit
 from jianguan.core.permissions import require
 from jianguan.ledger import services as ledger
 
-from . import permissions, prereview
+from . import notices, permissions, prereview
 from .models import ParticipantRole, PreReview, Project, State, Transition
 
 
@@ -37,6 +37,10 @@ class Rule:
     actors: frozenset[str]
     needs_reason: bool = False
     precondition: Callable[[Project], str | None] | None = None  # returns a blocking message or None
+    state_labels: tuple[tuple[str, str], ...] = ()  # (source state, label): how the step reads from there
+
+    def label_in(self, state: str) -> str:
+        return dict(self.state_labels).get(state, self.label)
 
 
 def _review_cleared(project: Project) -> str | None:
@@ -60,7 +64,10 @@ def _rule(label, sources, target, actors, needs_reason=False, precondition=None)
 
 
 RULES: dict[str, Rule] = {
-    "submit": _rule("提交申报", {State.DRAFT, State.RETURNED, State.PREREVIEW_FAILED}, State.SUBMITTED, {"applicant"}),
+    "submit": replace(
+        _rule("提交申报", {State.DRAFT, State.RETURNED, State.PREREVIEW_FAILED}, State.SUBMITTED, {"applicant"}),
+        state_labels=((State.PREREVIEW_FAILED, "补正后重新提交"), (State.RETURNED, "修改后重新提交")),
+    ),
     "pass_prereview": _rule("自动预审通过", {State.SUBMITTED}, State.UNDER_REVIEW, {"system"}),
     "fail_prereview": _rule("自动预审发现问题", {State.SUBMITTED}, State.PREREVIEW_FAILED, {"system"}),
     "override_prereview": _rule("预审例外放行", {State.PREREVIEW_FAILED}, State.UNDER_REVIEW, {"regulator"}, True),
@@ -95,7 +102,7 @@ def available(user, project: Project) -> list[tuple[str, Rule]]:
     """The transitions this user may take on this project now (preconditions not yet evaluated)."""
     kinds = actor_kinds(user, project)
     return [
-        (name, rule)
+        (name, replace(rule, label=rule.label_in(project.state)))
         for name, rule in RULES.items()
         if project.state in rule.sources and rule.actors & kinds and "system" not in rule.actors
     ]
@@ -134,7 +141,7 @@ def _record(project: Project, name: str, user, reason: str) -> Transition:
         "transition",
         project,
         project=project,
-        changes={"transition": name, "label": rule.label, "state": [before, rule.target], "reason": reason},
+        changes={"transition": name, "label": rule.label_in(before), "state": [before, rule.target], "reason": reason},
     )
     return step
 
@@ -165,6 +172,7 @@ def perform(project: Project, name: str, user, reason: str = "") -> Project:
             latest.override_reason = reason
             latest.save(update_fields=["overridden_by", "override_reason"])
     project.refresh_from_db()
+    notices.transition_taken(project, name, user, reason)  # the enterprise hears of the decision
     return project
 
 
