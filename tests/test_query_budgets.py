@@ -237,7 +237,8 @@ def grow_todo(world, n):
         cert.valid_until = timezone.localdate() + dt.timedelta(days=10)
         cert.save()
         ProjectChangeRequest.objects.create(project=permitted, action="withdraw_document", target_id=1,
-                                            summary="撤回文件", reason="有误", requested_by=world.applicant_user)  # fmt: skip
+                                            summary="撤回文件", reason="有误",
+                                            requested_by=world.applicant_user)  # fmt: skip
 
 
 def grow_participant_candidates(world, n):

@@ -151,7 +151,7 @@ class ParticipantForm(forms.Form):
 class PickerSearchForm(forms.Form):
     """The pickers' search (a GET form: it works without JavaScript; htmx swaps its results in place)."""
 
-    role = forms.ChoiceField(label="角色", choices=())
+    role = forms.ChoiceField(label="角色", choices=(), required=False)
     q = forms.CharField(label="搜索", required=False, max_length=100)
     replace = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 

@@ -380,6 +380,16 @@ class Correction(models.Model):
         return f"{self.get_subject_display()}{self.get_action_display()}：{self.old}"
 
     @property
+    def role_label(self) -> str:
+        """The participant role, post or document kind by its name."""
+        choices = {
+            self.Subject.PARTICIPANT: ParticipantRole,
+            self.Subject.KEY_PERSON: KeyPostRole,
+            self.Subject.DOCUMENT: DocumentKind,
+        }[self.subject]
+        return dict(choices.choices).get(self.role, self.role)
+
+    @property
     def summary(self) -> str:
         if self.action == self.Action.REPLACE:
             return f"{self.old} → {self.new}"

@@ -136,7 +136,7 @@ def correction_under_review(correction) -> int:
     return notify(
         district_regulators(project),
         topic="filing.corrected",
-        title=f"【审查中更正】{project.name}：{correction.get_subject_display()}{correction.get_action_display()}",
+        title=f"【审查中更正】{project.name}：{correction.get_action_display()}{correction.role_label}",
         body=f"{correction.summary}。原因：{correction.reason}",
         url=page(project, "records"),
         project=project,

@@ -134,9 +134,16 @@ def participant_candidates(
     # Without a search: the role's kind only.
     matching = Q(name__icontains=query) | Q(uscc__icontains=query.upper()) if query else Q(kind=expected)
     qs = qs.filter(matching)
-    # The role's kind first, then by name; one more than shown tells whether there are more.
+    # The role's kind first, those with a valid qualification for it first among them (the owner needs none),
+    # then by name; one more than shown tells whether there are more.
     first = Case(When(kind=expected, then=Value(0)), default=Value(1))
-    rows = list(qs.order_by(first, "name", "pk")[: limit + 1])
+    valid = Qualification.objects.filter(
+        enterprise=OuterRef("pk"), kind=expected, valid_from__lte=today, valid_until__gte=today
+    )
+    qualified = (
+        Value(0) if role == ParticipantRole.OWNER else Case(When(Exists(valid), then=Value(0)), default=Value(1))
+    )
+    rows = list(qs.order_by(first, qualified, "name", "pk")[: limit + 1])
     picker.more = len(rows) > limit
     for enterprise in rows[:limit]:
         problems = participant_problems(enterprise, role, today)

@@ -136,12 +136,12 @@ def _side(tag: str, number: int, jurisdiction, applicant, gc, sup, staff: dict[s
     entry = LedgerEntry.objects.get(record_type="projects.documentversion", record_id=str(version.pk))
     # The filing's own registrations to correct: a project manager, a document; and the permitted project's
     # pending 变更 (the applicant asks to remove its surveyor).
-    post = KeyPerson.objects.create(
-        project=filing, person=f.make_person(gc, f"{tag}原项目经理", ("constructor", "safety_b")), role="project_manager"
-    )
+    manager = f.make_person(gc, f"{tag}原项目经理", ("constructor", "safety_b"))
+    post = KeyPerson.objects.create(project=filing, person=manager, role="project_manager")
     filed = project_services.upload_document(
-        applicant_user, filing, kind="drawing_review_cert", title=f"{tag}审查合格书", file_name="c.pdf", content=pdf(tag)
-    )
+        applicant_user, filing, kind="drawing_review_cert", title=f"{tag}审查合格书", file_name="c.pdf",
+        content=pdf(tag),
+    )  # fmt: skip
     project_change = project_changes.request(
         applicant_user, site, "remove_participant", target_id=site.participants.get(role="surveyor").pk,
         reason="勘察合同已履行完毕",
