@@ -60,12 +60,17 @@ def fits(page) -> None:
 
 
 def pick(page, form: str, slot: str, role: str, name: str) -> None:
-    """Chooses from a picker on the project page: the role, the results swapped in by htmx, the radio, 登记."""
-    page.locator(f"#{form} select[name=role]").select_option(label=role)
-    choice = page.locator(f"#{slot} .candidate", has_text=name).locator("input[type=radio]")
-    choice.wait_for()
+    """Chooses from a picker on the project page: the role (its results swapped in by htmx), the radio, 登记."""
+    select = page.locator(f"#{form} select[name=role]")
+    results = page.locator(f"#{slot} .picker-results[data-role-label='{role}']")  # the role's, not the last one's
+    if select.locator("option:checked").inner_text() != role:
+        select.select_option(label=role)
+    elif not results.count():
+        page.locator(f"#{form} button[type=submit]").click()  # 搜索
+    choice = results.locator(".candidate", has_text=name).locator("input[type=radio]")
     choice.check()
-    page.locator(f"#{slot} button[type=submit]").click()
+    with page.expect_navigation():  # the page reloads with the registration (and its message)
+        results.locator("button[type=submit]").click()
     page.wait_for_selector(".messages li.success")
 
 
@@ -133,15 +138,15 @@ def test_an_enterprise_files_corrects_and_resubmits_on_a_phone(asgi_live_server,
 
     # 2. Participants and key people from the pickers; an expired qualification and a missing certificate say why.
     page.locator("#participant-form select[name=role]").select_option(label="勘察单位")
-    page.wait_for_selector("#participant-picker .why-not")
+    page.wait_for_selector("#participant-picker [data-role-label='勘察单位'] .why-not")
     assert "过期勘察院有限公司的资质已于2024-01-31过期" in page.inner_text("#participant-picker")
     check("picker")
     participants = [("施工总承包", "琅琊建设集团有限公司"), ("监理单位", "鲁南工程监理有限公司"),
                     ("设计单位", "临沂建筑设计研究院有限公司"), ("勘察单位", "沂河岩土工程勘察有限公司")]  # fmt: skip
     for role, name in participants:
         pick(page, "participant-form", "participant-picker", role, name)
-    page.locator("#key-person-form select[name=role]").select_option(label="项目经理")
-    page.wait_for_selector("#key-person-picker .why-not")
+    page.locator("#key-person-form button[type=submit]").click()  # 搜索: the post shown first, 项目经理
+    page.wait_for_selector("#key-person-picker [data-role-label='项目经理'] .why-not")
     assert "钱无证" in page.inner_text("#key-person-picker") and "无注册建造师证书" in page.inner_text(
         "#key-person-picker"
     )
@@ -162,7 +167,8 @@ def test_an_enterprise_files_corrects_and_resubmits_on_a_phone(asgi_live_server,
     assert "缺 1 项" in page.inner_text("#checklist-summary")  # the special plan for the 4 m excavation
 
     # 4. Submitting with an item missing asks first, with the count; the pre-review sends it back.
-    page.click("button[data-transition=submit]")
+    with page.expect_navigation():
+        page.click("button[data-transition=submit]")
     page.wait_for_selector(".messages li")
     assert questions and "还缺少 1 项（申报材料 1 项）" in questions[-1]
     assert "预审待补正" in page.inner_text("#project-state")
@@ -174,13 +180,15 @@ def test_an_enterprise_files_corrects_and_resubmits_on_a_phone(asgi_live_server,
     page.locator(".candidate", has_text="李项目").locator("input[type=radio]").check()
     page.fill("#picker-slot input[name=reason]", "登记错人：项目经理应为李项目")
     check("replacement picker")
-    page.click("#picker-slot button[type=submit]")
+    with page.expect_navigation():
+        page.click("#picker-slot button[type=submit]")
     page.wait_for_selector(".messages li.success")
     assert "李项目" in page.inner_text("#key-people") and "张错登" not in page.inner_text("#key-people")
     wrong = page.locator("#documents-list > ul > li", has_text="施工图审查合格书")
     wrong.locator("summary").click()
     wrong.locator("input[name=reason]").fill("误将施工合同作为审查合格书上传")
-    wrong.locator("text=撤回此文件").click()
+    with page.expect_navigation():
+        wrong.locator("text=撤回此文件").click()
     page.wait_for_selector(".messages li.success")
     assert "撤回" in questions[-1]
     row_upload(page, tmp_path, "req-drawing_review_cert", "施工图审查合格书")
@@ -194,7 +202,8 @@ def test_an_enterprise_files_corrects_and_resubmits_on_a_phone(asgi_live_server,
     asked = len(questions)
     button = page.locator("button[data-transition=submit]")
     assert button.inner_text() == "补正后重新提交"
-    button.click()
+    with page.expect_navigation():
+        button.click()
     page.wait_for_selector(".messages li")
     assert len(questions) == asked  # complete: no question
     assert "审查中" in page.inner_text("#project-state"), page.inner_text("#prereview")
@@ -205,7 +214,8 @@ def test_an_enterprise_files_corrects_and_resubmits_on_a_phone(asgi_live_server,
     # 7. The district regulator approves; the audit trail (folded) has the steps.
     login(page, base, "regulator")
     page.goto(f"{base}/projects/{project.pk}/")
-    page.click("button[data-transition=approve]")
+    with page.expect_navigation():
+        page.click("button[data-transition=approve]")
     page.wait_for_selector(".messages li.success")
     assert "已发施工许可" in page.inner_text("#project-state")
     page.locator("#audit summary").click()
@@ -213,5 +223,24 @@ def test_an_enterprise_files_corrects_and_resubmits_on_a_phone(asgi_live_server,
     for fragment in ["兰山监管员", "核发施工许可", "上传", "创建", "补正后重新提交"]:
         assert fragment in audit, audit
     check("regulator's project page")
+    page.goto(f"{base}/projects/changes/")
+    check("变更审批")
     assert violations == {}
+    context.close()
+
+
+def test_the_filing_pages_fit_a_360_px_screen(asgi_live_server, browser, cast):
+    project = f.staffed_project(state="draft", applicant=cast.enterprise, parameters={"excavation_depth_m": 6.0})
+    base = asgi_live_server
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True)
+    page = context.new_page()
+    login(page, base, "filer")
+    post = project.key_people.get(role="project_manager")
+    for path in ["/projects/todo/", f"/projects/{project.pk}/", "/projects/new/",
+                 f"/projects/{project.pk}/pick/participant/?role=designer",
+                 f"/projects/{project.pk}/pick/key-person/?replace={post.pk}"]:  # fmt: skip
+        page.goto(base + path)
+        page.wait_for_load_state("load")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 360, f"{path} scrolls sideways at 360 px: {width} px"
     context.close()
