@@ -108,8 +108,8 @@ def test_an_enterprise_files_corrects_and_resubmits_on_a_phone(asgi_live_server,
     check("todo")
 
     # 1. The form: the location pasted from 高德 (GCJ-02) is converted on the server and named.
-    page.goto(f"{base}/projects/new/")
-    page.wait_for_selector("#map-picker .leaflet-interactive, #map-picker.leaflet-container")
+    page.goto(f"{base}/projects/new/")  # waits for "load": the deferred scripts have run
+    page.wait_for_selector("#map-picker.leaflet-container")
     page.fill("#id_name", "沂蒙花园二期住宅楼")
     page.select_option("#id_project_type", label="房屋建筑")
     page.select_option("#id_jurisdiction", label="兰山区")
@@ -130,7 +130,8 @@ def test_an_enterprise_files_corrects_and_resubmits_on_a_phone(asgi_live_server,
     complex_box.wait_for(state="visible")
     page.locator("fieldset", has_text="脚手架工程").locator(".none-box input").check()
     check("form")
-    page.click("#project-form button[type=submit]")
+    with page.expect_navigation():  # to the project page, loaded (its htmx processed the forms)
+        page.click("#project-form button[type=submit]")
     page.wait_for_selector("#project-state")
     project = Project.objects.get(name="沂蒙花园二期住宅楼")
     assert abs(project.lat - wgs[0]) < 1e-6 and "草稿" in page.inner_text("#project-state")
@@ -176,7 +177,8 @@ def test_an_enterprise_files_corrects_and_resubmits_on_a_phone(asgi_live_server,
     # 5. Corrections after submission: the wrong manager replaced, the wrong document withdrawn, each with a reason.
     manager = page.locator("#key-people li", has_text="张错登")
     manager.locator("summary").click()
-    manager.locator("text=更换人员").click()
+    with page.expect_navigation():
+        manager.locator("text=更换人员").click()
     page.locator(".candidate", has_text="李项目").locator("input[type=radio]").check()
     page.fill("#picker-slot input[name=reason]", "登记错人：项目经理应为李项目")
     check("replacement picker")

@@ -147,7 +147,6 @@ def detail_context(request, project: Project) -> dict:
             key_people=project.key_people.select_related("person__employer").prefetch_related("person__certificates"),
             participant_search=PickerSearchForm(kind="participant", auto_id="participant-search-%s"),
             key_person_search=PickerSearchForm(kind="key_person", auto_id="key-person-search-%s"),
-            can_pick=permissions.may_pick(user, project),
         )
     if parts[P.PROJECT_RECORDS]:
         context.update(
