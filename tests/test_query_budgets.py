@@ -26,7 +26,16 @@ from django.utils import timezone
 from jianguan.accounts.models import ApiToken, User
 from jianguan.core import audit
 from jianguan.notify.models import Notification
-from jianguan.projects.models import Document, DocumentVersion, KeyPerson, Participant, ProgressReport, State
+from jianguan.projects.models import (
+    Correction,
+    Document,
+    DocumentVersion,
+    KeyPerson,
+    Participant,
+    ProgressReport,
+    ProjectChangeRequest,
+    State,
+)
 from jianguan.registry.models import Enterprise
 from jianguan.review.models import CommentReply, DocumentVerdict, ReviewComment, SignOff, StartReport
 from jianguan.sites.models import (
@@ -230,6 +239,53 @@ def grow_start_reports(world, n):
                                    started_on=timezone.localdate(), decision="declined")  # fmt: skip
 
 
+def grow_corrections(world, n):
+    for _ in range(n):
+        Correction.objects.create(project=world.project, stage="filed", subject="participant", action="remove",
+                                  role="subcontractor", old=f"专业分包：企业{next(_serial)}", reason="登记有误",
+                                  actor=world.admin)  # fmt: skip
+
+
+def grow_project_changes(world, n):
+    user = world.applicant_user
+    for _ in range(n):
+        ProjectChangeRequest.objects.create(project=world.project, action="withdraw_document",
+                                            target_id=next(_serial), summary="撤回文件", reason="有误",
+                                            requested_by=user)  # fmt: skip
+
+
+def grow_todo(world, n):
+    """For each, a filing sent back, one missing documents, a permitted project, an expiring certificate."""
+    applicant = world.project.applicant
+    for _ in range(n):
+        f.ProjectFactory(applicant=applicant, state=State.PREREVIEW_FAILED).prereviews.create(
+            findings=[{"code": "x", "severity": "error", "message": "缺少施工合同", "subject": "contract"}]
+        )
+        returned = f.ProjectFactory(applicant=applicant, state=State.RETURNED)
+        returned.transitions.create(name="return", from_state="under_review", to_state="returned", reason="补充图纸")
+        draft = f.ProjectFactory(applicant=applicant, state=State.DRAFT, parameters={"excavation_depth_m": 6.0})
+        _document(SimpleNamespace(project=draft, admin=world.admin), "contract")
+        permitted = f.staffed_project(applicant=applicant, state=State.PERMITTED, permitted_at=timezone.now())
+        cert = permitted.key_people.get(role="project_manager").person.certificates.first()
+        cert.valid_until = timezone.localdate() + dt.timedelta(days=10)
+        cert.save()
+        ProjectChangeRequest.objects.create(project=permitted, action="withdraw_document", target_id=1,
+                                            summary="撤回文件", reason="有误",
+                                            requested_by=world.applicant_user)  # fmt: skip
+
+
+def grow_participant_candidates(world, n):
+    for _ in range(n):
+        f.EnterpriseFactory(kind=Enterprise.Kind.DESIGN)
+        f.EnterpriseFactory(kind=Enterprise.Kind.DESIGN, qualified=False)  # shown, with why not
+
+
+def grow_key_person_candidates(world, n):
+    for _ in range(n):
+        f.make_person(world.filing_gc, certs=("constructor", "safety_b"))
+        f.make_person(world.filing_gc, certs=("constructor",))  # shown, with why not
+
+
 @dataclass(frozen=True)
 class Budget:
     route: str  # the API path as the router declares it, or the page's URL name
@@ -237,6 +293,7 @@ class Budget:
     grow: Callable[[SimpleNamespace, int], None]
     queries: int
     anonymous: bool = False
+    user: str = "admin"  # the world's user who asks (the enterprise's pages: its applicant's user)
 
 
 BUDGETS = [
@@ -250,7 +307,7 @@ BUDGETS = [
     Budget("/api/projects/{project_id}/key-people", lambda w: f"/api/projects/{w.project.pk}/key-people",
            grow_key_people, 5),
     Budget("/api/projects/{project_id}/documents", lambda w: f"/api/projects/{w.project.pk}/documents",
-           grow_documents, 5),
+           grow_documents, 6),
     Budget("/api/projects/{project_id}/progress-reports",
            lambda w: f"/api/projects/{w.project.pk}/progress-reports", grow_reports, 4),
     Budget("/api/projects/{project_id}/audit", lambda w: f"/api/projects/{w.project.pk}/audit", grow_audit, 4),
@@ -267,6 +324,9 @@ BUDGETS = [
     Budget("/api/alarms/{alarm_id}/commands", lambda w: f"/api/alarms/{w.alarm.pk}/commands", grow_commands, 3),
     Budget("/api/devices/{device_id}/aggregates", lambda w: f"/api/devices/{w.device.pk}/aggregates",
            grow_aggregates, 5),
+    Budget("/api/projects/{project_id}/corrections", lambda w: f"/api/projects/{w.project.pk}/corrections",
+           grow_corrections, 4),
+    Budget("/api/project-changes", lambda w: "/api/project-changes", grow_project_changes, 3),
     # list pages
     Budget("projects:list", lambda w: "/projects/", _projects(State.UNDER_CONSTRUCTION), 7),
     Budget("review:queue", lambda w: "/projects/review/", _projects(State.UNDER_REVIEW), 8),
@@ -285,6 +345,12 @@ BUDGETS = [
     Budget("notifications", lambda w: "/notifications/", grow_notifications, 8),
     Budget("account", lambda w: "/account/", grow_tokens, 7),
     Budget("sites:device_changes", lambda w: "/sites/device-changes/", grow_device_changes, 8),
+    Budget("projects:change_list", lambda w: "/projects/changes/", grow_project_changes, 7),
+    Budget("projects:todo", lambda w: "/projects/todo/", grow_todo, 12, user="applicant_user"),
+    Budget("projects:pick_participant", lambda w: f"/projects/{w.filing.pk}/pick/participant/?role=designer&q=",
+           grow_participant_candidates, 7, user="applicant_user"),
+    Budget("projects:pick_key_person", lambda w: f"/projects/{w.filing.pk}/pick/key-person/?role=project_manager",
+           grow_key_person_candidates, 8, user="applicant_user"),
 ]  # fmt: skip
 
 # A regulator's pages carry the navigation's count of device changes awaiting approval: one query more, the
@@ -303,6 +369,10 @@ NOT_LISTS = {
     "review:start_decide", "permits:verify", "permits:verify_bundle",
     # CSV downloads stream their rows from one query each (tested with their pages)
     "sites:alarm_export", "sites:device_readings_export",
+    # corrections and 变更: actions (the pickers and the approval list have budgets)
+    "home", "projects:participant_remove", "projects:participant_replace", "projects:key_person_remove",
+    "projects:key_person_replace", "projects:change_request", "projects:change_decide",
+    "projects:document_version", "projects:document_withdraw",
 }  # fmt: skip
 
 
@@ -313,6 +383,9 @@ def world(lanshan, bureau_admin, settings):
     gc = project.participants.get(role="general_contractor").enterprise
     rule = LimitRule.objects.get(parameter="a34004", jurisdiction=None, period="all")
     world = SimpleNamespace(lanshan=lanshan, admin=bureau_admin, project=project, gc=gc, rule=rule)
+    world.applicant_user = f.UserFactory(role=User.Role.ENTERPRISE_USER, enterprise=project.applicant)
+    world.filing = f.staffed_project(state=State.DRAFT, jurisdiction=lanshan, applicant=project.applicant)
+    world.filing_gc = world.filing.participants.get(role="general_contractor").enterprise
     world.device = _device(project)
     world.alarm = _alarm(world, world.device)
     return world
@@ -331,7 +404,7 @@ def _count(client: Client, url: str) -> int:
 def test_list_queries_stay_within_budget_when_rows_triple(budget, world):
     client = Client()
     if not budget.anonymous:
-        client.force_login(world.admin)
+        client.force_login(getattr(world, budget.user))
     budget.grow(world, 2)
     url = budget.url(world)
     client.get(url)  # warms the session and the per-process caches

@@ -211,7 +211,7 @@ AUTH_USER_MODEL = "accounts.User"
 # One backend: Django's ModelBackend behind the login throttle, so every door that takes a password shares it.
 AUTHENTICATION_BACKENDS = ["jianguan.accounts.backends.ThrottledModelBackend"]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "projects:list"
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -278,6 +278,26 @@ LIVE_ALARM_POLL_THREADS = env_int("LIVE_ALARM_POLL_THREADS", 4, minimum=1)
 LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5, minimum=1)
 LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 900, minimum=1)
 
+# Base map tiles for the filing form's map (an XYZ URL template in WGS-84 / Web Mercator, e.g. 天地图's);
+# empty: the map shows the districts' boundaries only, which is enough to pick a point (no tile server is
+# reachable offline). Its origin is added to the Content-Security-Policy's img-src.
+MAP_TILE_URL = env_str("MAP_TILE_URL", "")
+MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION", "")
+
+
+def _tile_origins(template: str) -> list[str]:
+    """The CSP source of a tile URL template: its origin, a host with a {s} sub-domain as *.rest."""
+    if not template:
+        return []
+    parts = urlparse(template)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ImproperlyConfigured(f"MAP_TILE_URL must be an http(s) URL template, got {template!r}")
+    host = parts.netloc
+    if "{" in host:
+        host = "*." + host.split(".", 1)[1]
+    return [f"{parts.scheme}://{host}"]
+
+
 # Production hardening: on unless DEBUG, each switchable for a TLS-terminating proxy set-up.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
@@ -303,7 +323,7 @@ CONTENT_SECURITY_POLICY = {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF],
-        "img-src": [SELF, "data:"],
+        "img-src": [SELF, "data:", *_tile_origins(MAP_TILE_URL)],
         "font-src": [SELF],
         "connect-src": [SELF],
         "object-src": [NONE],

@@ -1,11 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from jianguan.accounts import views as account_views
 from jianguan.core import views as core_views
 from jianguan.ledger import views as ledger_views
 from jianguan.notify import views as notify_views
+from jianguan.projects import views as project_views
 
 from .api import api
 
@@ -13,7 +13,7 @@ admin.site.site_header = "监管平台后台管理"
 admin.site.site_title = "监管平台"
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="projects:list", permanent=False)),
+    path("", project_views.home, name="home"),  # an enterprise user's to-do list, everyone else's project list
     path("healthz", core_views.healthz, name="healthz"),
     path("login/", account_views.login_view, name="login"),
     path("logout/", account_views.logout_view, name="logout"),

@@ -31,7 +31,7 @@ def login_view(request):
             login(request, user)
             target = request.GET.get("next", "")
             if not url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
-                target = "projects:list"
+                target = "home"  # an enterprise user's to-do list, everyone else's project list
             return redirect(target)
         error = error or "用户名或密码错误。"
     return render(request, "accounts/login.html", {"form": form, "error": error}, status=status)

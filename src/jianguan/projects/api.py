@@ -1,7 +1,7 @@
 """Projects API: thin handlers over jianguan.projects.services / lifecycle / permissions."""
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from django.http import FileResponse
 from ninja import File, Form, Query, Router, Schema
@@ -9,14 +9,15 @@ from ninja.files import UploadedFile
 from ninja.pagination import paginate
 from pydantic import Field, field_validator
 
+from jianguan.core import geo
 from jianguan.core.modelschema import input_schema
 from jianguan.core.pagination import BoundedPageNumberPagination
 from jianguan.core.schemas import ApiError as ErrorOut
 from jianguan.core.schemas import Id, IsoDate, integer
 from jianguan.registry.models import Enterprise
 
-from . import dangerous_works, lifecycle, services
-from .models import DocumentKind, KeyPostRole, ParticipantRole, Project, State
+from . import changes, corrections, dangerous_works, lifecycle, services
+from .models import Correction, DocumentKind, KeyPostRole, ParticipantRole, Project, ProjectChangeRequest, State
 from .permissions import Part
 from .prereview import missing_documents
 from .requirements import filing_requirements
@@ -177,13 +178,43 @@ def add_participant(request, project_id: Id, payload: ParticipantIn):
     return 201, services.add_participant(request.user, project, enterprise, payload.role.value)
 
 
-@router.delete(
-    "/projects/{project_id}/participants/{participant_id}", response={204: None, 403: ErrorOut, 404: ErrorOut}
-)
-def remove_participant(request, project_id: Id, participant_id: Id):
+# Corrections (projects/corrections.py): before submission free, after it with a reason kept in the record
+# (422 without one), after the permit through a 变更 request (409 here: use POST /api/projects/{id}/changes).
+CORRECTION_ANSWERS = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+ReasonIn = input_schema(Correction, ("reason",), name="CorrectionReasonIn")
+
+
+class ReplaceParticipantIn(ReasonIn):
+    enterprise_id: Id = Field(description="接替企业的 id（主体库），须为该角色对应类型并持有有效资质")
+
+
+class ReplaceKeyPersonIn(ReasonIn):
+    person_id: Id = Field(description="接任人员的 id：须为对应参建单位的在册人员，持有岗位所需的有效证书")
+
+
+@router.delete("/projects/{project_id}/participants/{participant_id}", response={204: None, **CORRECTION_ANSWERS})
+def remove_participant(request, project_id: Id, participant_id: Id, payload: ReasonIn = None):
+    """Removes a participant (a correction). Body `{"reason": …}`: required after submission (422 without),
+    kept in the correction record; 409 after the permit (ask for a 变更 instead); 403 for anyone but the
+    applicant."""
     project = services.get_project_for(request.user, project_id)
-    services.remove_participant(request.user, project.participants.get(pk=participant_id))
+    reason = payload.reason if payload else ""
+    services.remove_participant(request.user, project.participants.get(pk=participant_id), reason)
     return 204, None
+
+
+@router.post(
+    "/projects/{project_id}/participants/{participant_id}/replace",
+    response={200: ParticipantOut, **CORRECTION_ANSWERS},
+)
+def replace_participant(request, project_id: Id, participant_id: Id, payload: ReplaceParticipantIn):
+    """Replaces a participant by another enterprise in the same role; the old one stays in the correction
+    record. 422 when the newcomer may not take the role (wrong kind, no valid qualification) or the reason is
+    missing after submission; 409 after the permit."""
+    project = services.get_project_for(request.user, project_id)
+    participant = project.participants.get(pk=participant_id)
+    correction = corrections.replace_participant(request.user, participant, payload.enterprise_id, payload.reason)
+    return project.participants.select_related("enterprise").get(pk=correction.refs["new_participant"])
 
 
 class KeyPersonOut(Schema):
@@ -237,6 +268,70 @@ def add_key_person(request, project_id: Id, payload: KeyPersonIn):
     is refused with the same 422."""
     project = services.get_project_for(request.user, project_id)
     return 201, services.add_key_person(request.user, project, payload.person_id, payload.role.value)
+
+
+def _key_people(project):
+    return project.key_people.select_related("person__employer").prefetch_related("person__certificates")
+
+
+@router.delete("/projects/{project_id}/key-people/{post_id}", response={204: None, **CORRECTION_ANSWERS})
+def remove_key_person(request, project_id: Id, post_id: Id, payload: ReasonIn = None):
+    """Removes a key person from the post (a correction); as for participants: a reason after submission,
+    409 after the permit."""
+    project = services.get_project_for(request.user, project_id)
+    corrections.remove_key_person(request.user, project.key_people.get(pk=post_id), payload.reason if payload else "")
+    return 204, None
+
+
+@router.post("/projects/{project_id}/key-people/{post_id}/replace", response={200: KeyPersonOut, **CORRECTION_ANSWERS})
+def replace_key_person(request, project_id: Id, post_id: Id, payload: ReplaceKeyPersonIn):
+    """Replaces the holder of a key post; the old one stays in the correction record. 422 when the newcomer is
+    not an employee of the participant answering for the post (the same answer for any other id, existing or
+    not) or lacks a valid certificate the post requires."""
+    project = services.get_project_for(request.user, project_id)
+    post = project.key_people.get(pk=post_id)
+    correction = corrections.replace_key_person(request.user, post, payload.person_id, payload.reason)
+    return _key_people(project).get(pk=correction.refs["new_key_person"])
+
+
+class CorrectionOut(Schema):
+    id: int
+    stage: str
+    stage_label: str
+    subject: str
+    subject_label: str
+    action: str
+    action_label: str
+    old: str
+    new: str
+    reason: str
+    actor: str | None
+    at: dt.datetime
+    change_request_id: int | None
+
+    @staticmethod
+    def resolve_stage_label(obj):
+        return obj.get_stage_display()
+
+    @staticmethod
+    def resolve_subject_label(obj):
+        return obj.get_subject_display()
+
+    @staticmethod
+    def resolve_action_label(obj):
+        return obj.get_action_display()
+
+    @staticmethod
+    def resolve_actor(obj):
+        return obj.actor.get_full_name() if obj.actor_id else None
+
+
+@router.get("/projects/{project_id}/corrections", response={200: list[CorrectionOut], 403: ErrorOut, 404: ErrorOut})
+@paginate(BoundedPageNumberPagination, page_size=50)
+def list_corrections(request, project_id: Id):
+    """The correction record: what was removed, replaced or withdrawn, at which stage, why, by whom."""
+    project = services.get_project_for(request.user, project_id, Part.PROJECT_RECORDS, what="更正记录")
+    return corrections.history(project)
 
 
 # --- requirements, pre-review, lifecycle ------------------------------------------------------------
@@ -425,6 +520,13 @@ class DocumentOut(Schema):
     title: str
     valid_until: dt.date | None
     versions: list[VersionOut]
+    withdrawn_at: dt.datetime | None
+    withdraw_reason: str
+    warnings: list[str] = Field(description="如：同一文件（SHA-256 相同）同时作为另一类文件上传")
+
+    @staticmethod
+    def resolve_warnings(obj):
+        return getattr(obj, "warnings", [])
 
     @staticmethod
     def resolve_kind_label(obj):
@@ -451,7 +553,18 @@ class DocumentIn(Schema):
 @router.get("/projects/{project_id}/documents", response={200: list[DocumentOut], 403: ErrorOut, 404: ErrorOut})
 def list_documents(request, project_id: Id):
     project = services.get_project_for(request.user, project_id, Part.PROJECT_DOCUMENTS, what="文件目录")
-    return project.documents.prefetch_related("versions__uploaded_by")
+    return _with_warnings(project, list(project.documents.prefetch_related("versions__uploaded_by")))
+
+
+def _with_warnings(project, documents):
+    """Each document with the warnings about it (the same file filed as another kind: services.duplicate_files)."""
+    flagged: dict[int, list[str]] = {}
+    for group in services.duplicate_files(project):
+        for pk in group.document_ids:
+            flagged.setdefault(pk, []).append(group.message)
+    for document in documents:
+        document.warnings = flagged.get(document.pk, [])
+    return documents
 
 
 @router.post(
@@ -472,6 +585,7 @@ def upload_document(request, project_id: Id, payload: Form[DocumentIn], file: Fi
         content=file,
         note=payload.note,
     )
+    version.document.warnings = [group.message for group in version.duplicates]
     return 201, version.document
 
 
@@ -480,9 +594,10 @@ def upload_document(request, project_id: Id, payload: Form[DocumentIn], file: Fi
     response={201: DocumentOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
 )
 def upload_version(request, document_id: Id, file: File[UploadedFile], note: Form[str] = ""):
-    """Add a new version of a document; earlier versions are kept unchanged."""
+    """Add a new version of a document (`note`: why it replaces the current one); earlier versions are kept
+    unchanged. After submission this is a correction, kept in the correction record."""
     document = services.get_document_for(request.user, document_id)
-    services.upload_document(
+    version = services.upload_document(
         request.user,
         document.project,
         kind=document.kind,
@@ -491,7 +606,19 @@ def upload_version(request, document_id: Id, file: File[UploadedFile], note: For
         document=document,
         note=note,
     )
+    document.warnings = [group.message for group in version.duplicates]
     return 201, document
+
+
+@router.post("/documents/{document_id}/withdraw", response={200: DocumentOut, **CORRECTION_ANSWERS})
+def withdraw_document(request, document_id: Id, payload: ReasonIn):
+    """Withdraws a document filed by mistake: its versions and their evidence-log entries stay, it no longer
+    counts towards the checklist. A reason after submission (422 without); 409 after the permit (ask for a
+    变更); 403 for anyone but the applicant."""
+    document = services.get_document_for(request.user, document_id)
+    corrections.withdraw_document(request.user, document, payload.reason)
+    document.refresh_from_db()
+    return document
 
 
 @router.get("/documents/{document_id}/versions/{number}/download", response={200: None, 403: ErrorOut, 404: ErrorOut})
@@ -558,6 +685,142 @@ def add_progress_report(
         photos=[(p.name or "photo", p) for p in (photos or [])],
     )
     return 201, report
+
+
+# --- 变更 after the permit (projects/changes.py) -------------------------------------------------------------
+
+
+ChangeIn = input_schema(
+    ProjectChangeRequest,
+    ("action", "reason"),
+    name="ChangeIn",
+    extra={
+        "target_id": (Id, Field(description="变更对象：关键岗位登记、参建单位登记或文件的 id")),
+        "person_id": (Id | None, Field(None, description="更换关键岗位人员时：接任人员的 id")),
+        "enterprise_id": (Id | None, Field(None, description="更换参建单位时：接替企业的 id")),
+    },
+)
+
+
+class DecisionIn(Schema):
+    comment: str = Field("", max_length=200, description="审批意见（驳回时必填）")
+
+
+class ChangeOut(Schema):
+    id: int
+    project_id: int
+    project_name: str
+    action: str
+    action_label: str
+    state: str
+    state_label: str
+    summary: str
+    reason: str
+    requested_by: str | None
+    requested_at: dt.datetime
+    decided_by: str | None
+    decided_at: dt.datetime | None
+    decision_comment: str
+
+    @staticmethod
+    def resolve_project_name(obj):
+        return obj.project.name
+
+    @staticmethod
+    def resolve_action_label(obj):
+        return obj.get_action_display()
+
+    @staticmethod
+    def resolve_state_label(obj):
+        return obj.get_state_display()
+
+    @staticmethod
+    def resolve_requested_by(obj):
+        return obj.requested_by.get_full_name() if obj.requested_by_id else None
+
+    @staticmethod
+    def resolve_decided_by(obj):
+        return obj.decided_by.get_full_name() if obj.decided_by_id else None
+
+
+class ChangeFilter(Schema):
+    state: str = Field("", max_length=10, description="pending / approved / rejected；留空为全部")
+    project_id: Id | None = None
+
+
+@router.post("/projects/{project_id}/changes", response={201: ChangeOut, **CORRECTION_ANSWERS})
+def request_change(request, project_id: Id, payload: ChangeIn):
+    """Asks for a 变更 after the permit (the applicant only; 403 otherwise): replace a key person or a
+    participant, remove a participant, withdraw a filed document. Nothing changes until the project's
+    regulator approves. 409 before the permit (correct directly instead); 422 when the target is not this
+    project's, the newcomer may not take the post or role, or a request for it is already pending."""
+    project = services.get_project_for(request.user, project_id)
+    data = payload.dict()
+    change = changes.request(
+        request.user,
+        project,
+        str(data["action"]),
+        target_id=data["target_id"],
+        reason=data["reason"],
+        person_id=data.get("person_id"),
+        enterprise_id=data.get("enterprise_id"),
+    )
+    return 201, change
+
+
+@router.get("/project-changes", response=list[ChangeOut])
+@paginate(BoundedPageNumberPagination, page_size=30)
+def list_changes(request, filters: Query[ChangeFilter]):
+    """变更 requests of the projects whose records the user reads, newest first."""
+    return changes.search(request.user, state=filters.state, project_id=filters.project_id)
+
+
+@router.get("/project-changes/{change_id}", response={200: ChangeOut, 404: ErrorOut})
+def get_change(request, change_id: Id):
+    return changes.get_change_for(request.user, change_id)
+
+
+@router.post("/project-changes/{change_id}/approve", response={200: ChangeOut, **CORRECTION_ANSWERS})
+def approve_change(request, change_id: Id, payload: DecisionIn):
+    """Approves and applies a 变更 (the project's regulators; 403 otherwise). The rules are checked again (422
+    when, say, the newcomer's certificate has expired since); 409 when already decided."""
+    return changes.approve(request.user, changes.get_change_for(request.user, change_id), payload.comment)
+
+
+@router.post("/project-changes/{change_id}/reject", response={200: ChangeOut, **CORRECTION_ANSWERS})
+def reject_change(request, change_id: Id, payload: DecisionIn):
+    """Rejects a 变更 with a reason (422 without); the registration stays as it is."""
+    return changes.reject(request.user, changes.get_change_for(request.user, change_id), payload.comment)
+
+
+# --- coordinates ----------------------------------------------------------------------------------------------
+
+
+class PointIn(Schema):
+    text: str = Field(max_length=100, description="粘贴的经纬度，如“118.356,35.104”（经度、纬度顺序均可）")
+    system: Literal["wgs84", "gcj02", "bd09"] = Field(
+        "wgs84", description="坐标来源：wgs84（GPS、天地图）、gcj02（高德、腾讯）、bd09（百度）"
+    )
+
+
+class PointOut(Schema):
+    lat: float
+    lon: float
+    source: str
+    changed: bool
+    note: str
+
+
+@router.post("/geo/to-wgs84", response={200: PointOut, 422: ErrorOut}, auth=None)
+def to_wgs84(request, payload: PointIn):
+    """A point pasted from a web map, converted to WGS-84 (the filing form's map); the conversion is named."""
+    try:
+        converted = geo.to_wgs84(*geo.parse_point(payload.text), payload.system)
+    except geo.CoordinateError as exc:
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError({"text": str(exc)}) from exc
+    return {**converted.__dict__, "note": converted.note}
 
 
 # --- audit --------------------------------------------------------------------------------------------

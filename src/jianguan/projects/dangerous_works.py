@@ -762,6 +762,29 @@ def match(params: Mapping[str, object]) -> list[Match]:
     return result
 
 
+def highest_per_category(matches: Iterable[Match]) -> list[Match]:
+    """One match per category, the highest level (超过一定规模 over 危大工程), its reasons those of every rule
+    of that level in the category; in the order of `matches` (CATEGORIES order from match())."""
+    by_category: dict[str, list[Match]] = {}
+    for m in matches:
+        by_category.setdefault(m.category, []).append(m)
+    result: list[Match] = []
+    for category, found in by_category.items():
+        level = SUPER if any(m.level == SUPER for m in found) else MAJOR
+        top = [m for m in found if m.level == level]
+        result.append(
+            Match(
+                top[0].rule_id,
+                category,
+                level,
+                "；".join(dict.fromkeys(m.description for m in top)),
+                "；".join(dict.fromkeys(m.source for m in top)),
+                list(dict.fromkeys(reason for m in top for reason in m.triggered_by)),
+            )
+        )
+    return result
+
+
 def obligations(matches: Iterable[Match]) -> list[Obligation]:
     """Per category: a special construction plan for any 危大工程; an expert review for the larger scale.
 

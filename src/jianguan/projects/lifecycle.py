@@ -9,7 +9,7 @@ works (`start_construction`) is the regulator's confirmation of the start the en
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import transaction
@@ -19,7 +19,7 @@ from jianguan.core import audit
 from jianguan.core.permissions import require
 from jianguan.ledger import services as ledger
 
-from . import permissions, prereview
+from . import notices, permissions, prereview
 from .models import ParticipantRole, PreReview, Project, State, Transition
 
 
@@ -48,6 +48,10 @@ class Rule:
     via: str = ""
     # (project, user, the recorded step): what follows in the same transaction (e.g. the permit is issued)
     effect: Callable[[Project, Any, Transition], None] | None = None
+    state_labels: tuple[tuple[str, str], ...] = ()  # (source state, label): how the step reads from there
+
+    def label_in(self, state: str) -> str:
+        return dict(self.state_labels).get(state, self.label)
 
 
 def review_cleared(project: Project, user=None) -> str | None:
@@ -91,7 +95,10 @@ def _rule(label, sources, target, actors, needs_reason=False, precondition=None,
 
 
 RULES: dict[str, Rule] = {
-    "submit": _rule("提交申报", {State.DRAFT, State.RETURNED, State.PREREVIEW_FAILED}, State.SUBMITTED, {"applicant"}),
+    "submit": replace(
+        _rule("提交申报", {State.DRAFT, State.RETURNED, State.PREREVIEW_FAILED}, State.SUBMITTED, {"applicant"}),
+        state_labels=((State.PREREVIEW_FAILED, "补正后重新提交"), (State.RETURNED, "修改后重新提交")),
+    ),
     "pass_prereview": _rule("自动预审通过", {State.SUBMITTED}, State.UNDER_REVIEW, {"system"}),
     "fail_prereview": _rule("自动预审发现问题", {State.SUBMITTED}, State.PREREVIEW_FAILED, {"system"}),
     "override_prereview": _rule("预审例外放行", {State.PREREVIEW_FAILED}, State.UNDER_REVIEW, {"regulator"}, True),
@@ -143,7 +150,7 @@ def available(user, project: Project) -> list[tuple[str, Rule]]:
     evaluated; the steps taken `via` the review room are left out)."""
     kinds = actor_kinds(user, project)
     return [
-        (name, rule)
+        (name, replace(rule, label=rule.label_in(project.state)))
         for name, rule in RULES.items()
         if project.state in rule.sources and rule.actors & kinds and "system" not in rule.actors and not rule.via
     ]
@@ -182,7 +189,7 @@ def _record(project: Project, name: str, user, reason: str) -> Transition:
         "transition",
         project,
         project=project,
-        changes={"transition": name, "label": rule.label, "state": [before, rule.target], "reason": reason},
+        changes={"transition": name, "label": rule.label_in(before), "state": [before, rule.target], "reason": reason},
     )
     return step
 
@@ -215,6 +222,7 @@ def perform(project: Project, name: str, user, reason: str = "") -> Project:
             latest.override_reason = reason
             latest.save(update_fields=["overridden_by", "override_reason"])
     project.refresh_from_db()
+    notices.transition_taken(project, name, user, reason)  # the enterprise hears of the decision
     return project
 
 

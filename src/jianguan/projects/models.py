@@ -268,6 +268,13 @@ class Document(TimeStamped):
     title = models.CharField("标题", max_length=200)
     valid_until = models.DateField("有效期至", null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    # A document filed by mistake (the wrong kind, the wrong project) is withdrawn, never deleted: its versions
+    # stay, as does their evidence-log entry, and it no longer counts towards the checklist (corrections.py).
+    withdrawn_at = models.DateTimeField("撤回时间", null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    withdraw_reason = models.CharField("撤回原因", max_length=200, blank=True)
 
     class Meta:
         ordering = ["project", "kind", "id"]
@@ -321,3 +328,124 @@ class ProgressReport(TimeStamped):
     class Meta:
         ordering = ["-report_date", "-id"]
         verbose_name = verbose_name_plural = "进度报告"
+
+
+class Correction(models.Model):
+    """更正记录: a registered participant, key person or document removed or replaced, kept for the record.
+
+    Before submission the applicant corrects freely; after submission (until the permit) by replacing or
+    removing with a reason; after the permit only through a 变更 request the district bureau approves
+    (ProjectChangeRequest), which the correction then names. Written by projects/corrections.py only."""
+
+    class Stage(models.TextChoices):
+        DRAFT = "draft", "提交前更正"
+        FILED = "filed", "提交后更正"
+        CHANGE = "change", "许可后变更"
+
+    class Subject(models.TextChoices):
+        PARTICIPANT = "participant", "参建单位"
+        KEY_PERSON = "key_person", "关键岗位人员"
+        DOCUMENT = "document", "申报材料"
+
+    class Action(models.TextChoices):
+        REMOVE = "remove", "移除"
+        REPLACE = "replace", "更换"
+        WITHDRAW = "withdraw", "撤回"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="corrections")
+    stage = models.CharField("阶段", max_length=10, choices=Stage.choices)
+    subject = models.CharField("更正对象", max_length=20, choices=Subject.choices)
+    action = models.CharField("更正方式", max_length=10, choices=Action.choices)
+    role = models.CharField("角色/岗位/类型", max_length=40, blank=True)  # the participant role, post or kind
+    old = models.CharField("原登记", max_length=200)
+    new = models.CharField("更正为", max_length=200, blank=True)
+    refs = models.JSONField("相关记录", default=dict, blank=True)  # ids of what was removed and added
+    reason = models.CharField("原因", max_length=200, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField("时间", auto_now_add=True)
+    change_request = models.ForeignKey(
+        "ProjectChangeRequest",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="corrections",
+        verbose_name="变更申请",
+    )
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = verbose_name_plural = "更正记录"
+
+    def __str__(self) -> str:
+        return f"{self.get_subject_display()}{self.get_action_display()}：{self.old}"
+
+    @property
+    def role_label(self) -> str:
+        """The participant role, post or document kind by its name."""
+        choices = {
+            self.Subject.PARTICIPANT: ParticipantRole,
+            self.Subject.KEY_PERSON: KeyPostRole,
+            self.Subject.DOCUMENT: DocumentKind,
+        }[self.subject]
+        return dict(choices.choices).get(self.role, self.role)
+
+    @property
+    def summary(self) -> str:
+        if self.action == self.Action.REPLACE:
+            return f"{self.old} → {self.new}"
+        return self.old
+
+
+class ProjectChangeRequest(models.Model):
+    """变更: after the permit, a change to what the permit was issued on (a key person, a participant, a filed
+    document) asked by the applicant and applied only when the project's regulator approves it
+    (projects/changes.py; who asks and who decides: permissions.may_request_change / may_decide_change)."""
+
+    class Action(models.TextChoices):
+        REPLACE_KEY_PERSON = "replace_key_person", "更换关键岗位人员"
+        REPLACE_PARTICIPANT = "replace_participant", "更换参建单位"
+        REMOVE_PARTICIPANT = "remove_participant", "减少参建单位"
+        WITHDRAW_DOCUMENT = "withdraw_document", "撤回申报材料"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "待审批"
+        APPROVED = "approved", "已批准"
+        REJECTED = "rejected", "已驳回"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="change_requests")
+    action = models.CharField("变更事项", max_length=30, choices=Action.choices)
+    state = models.CharField("状态", max_length=10, choices=State.choices, default=State.PENDING, db_index=True)
+    # What is changed: the registered record's id (`target`), and for a replacement the newcomer's (`enterprise`
+    # or `person`); summary says it in words, as it stood when asked.
+    target_id = models.PositiveBigIntegerField("变更对象")
+    payload = models.JSONField(default=dict, blank=True)
+    summary = models.CharField("变更内容", max_length=200)
+    reason = models.CharField("申请原因", max_length=200)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name="申请人"
+    )
+    requested_at = models.DateTimeField("申请时间", auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="审批人",
+    )
+    decided_at = models.DateTimeField("审批时间", null=True, blank=True)
+    decision_comment = models.CharField("审批意见", max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "action", "target_id"],
+                condition=models.Q(state="pending"),
+                name="projects_change_one_pending_per_target",
+            )
+        ]
+        verbose_name = verbose_name_plural = "项目变更申请"
+
+    def __str__(self) -> str:
+        return f"{self.project_id} {self.get_action_display()}（{self.get_state_display()}）"

@@ -16,7 +16,7 @@ from django.db.models import Q, QuerySet
 from jianguan.accounts import sharing
 from jianguan.accounts.models import DataSharingRule, User
 
-from .models import Document, DocumentKind, ParticipantRole, Project, State
+from .models import Document, DocumentKind, ParticipantRole, Project, ProjectChangeRequest, State
 
 Role = User.Role
 Part = DataSharingRule.Resource
@@ -36,6 +36,14 @@ APPLICANT_EDITABLE = {State.DRAFT, State.RETURNED, State.PREREVIEW_FAILED}
 WORKS_STATES = {State.PERMITTED, State.UNDER_CONSTRUCTION, State.SUSPENDED, State.ACCEPTANCE}
 # Other departments never see drafts: a filing is the enterprise's own until submitted.
 NOT_YET_FILED = {State.DRAFT}
+# How a registered participant, key person or document is corrected (corrections.py, changes.py): freely before
+# submission; after it, until the permit, by removing or replacing with a reason, the old kept in the record;
+# after the permit only through a change request (变更) the project's regulator approves.
+CORRECTION_STAGES = {
+    **dict.fromkeys((State.DRAFT,), "draft"),
+    **dict.fromkeys((State.SUBMITTED, State.PREREVIEW_FAILED, State.UNDER_REVIEW, State.RETURNED), "filed"),
+    **dict.fromkeys(WORKS_STATES, "change"),
+}
 
 
 def _jurisdiction_q(user: User) -> Q:
@@ -201,8 +209,11 @@ def uploadable_kinds(user, project: Project) -> list[str]:
 
 
 def can_add_version(user, document: Document) -> bool:
-    """Replace a document by a new version: its kind's keepers only (the old versions stay)."""
-    return can_upload(user, document.project, document.kind)
+    """Replace a document by a new version: its kind's keepers only (the old versions stay); during the filing
+    the applicant, as a correction, also while the filing is under review."""
+    if document.withdrawn_at is not None:
+        return False
+    return can_upload(user, document.project, document.kind) or may_correct(user, document.project)
 
 
 def can_download(user, project: Project) -> bool:
@@ -220,3 +231,48 @@ def can_see_people(user, project: Project) -> bool:
 
 def can_create_project(user) -> bool:
     return getattr(user, "is_authenticated", False) and user.role == Role.ENTERPRISE_USER and bool(user.enterprise_id)
+
+
+def correction_stage(project: Project) -> str | None:
+    """ "draft", "filed", "change" (CORRECTION_STAGES), or None when nothing may be corrected (refused, archived)."""
+    return CORRECTION_STAGES.get(project.state)
+
+
+def may_correct(user, project: Project) -> bool:
+    """Remove or replace a registered participant, key person or document directly: the applicant, before the
+    permit (a reason is asked after submission)."""
+    return correction_stage(project) in ("draft", "filed") and "applicant" in participant_roles(user, project)
+
+
+def may_request_change(user, project: Project) -> bool:
+    """Ask for a 变更 after the permit: the applicant (建设单位), which answers for its filing."""
+    return correction_stage(project) == "change" and "applicant" in participant_roles(user, project)
+
+
+def may_pick(user, project: Project) -> bool:
+    """Search the registry for a participant or key person of this project (the pickers): whoever may register,
+    correct or ask to change them."""
+    return can_edit(user, project) or may_correct(user, project) or may_request_change(user, project)
+
+
+def visible_change_requests(user) -> QuerySet[ProjectChangeRequest]:
+    """The 变更 requests of the projects whose records the user may read (regulators, the project's participants;
+    a department only under a rule granting the records part)."""
+    return ProjectChangeRequest.objects.filter(project__in=visible_projects(user, Part.PROJECT_RECORDS))
+
+
+def may_decide_change(user, change: ProjectChangeRequest) -> bool:
+    """Approve or reject a 变更: the project's regulators (its district bureau, or the city bureau)."""
+    return is_regulator_of(user, change.project)
+
+
+def may_decide_changes(user) -> bool:
+    """Whether the user decides 变更 requests at all (the approval page in the navigation)."""
+    return getattr(user, "is_authenticated", False) and user.role in (Role.BUREAU_ADMIN, Role.DISTRICT_REGULATOR)
+
+
+def decidable_changes(user, changes) -> set[int]:
+    """The ids of those of `changes` the user may decide (a page of them in one query: may_decide_change for many)."""
+    project_ids = {c.project_id for c in changes}
+    regulated = set(regulated_projects(user).filter(pk__in=project_ids).values_list("pk", flat=True))
+    return {c.pk for c in changes if c.project_id in regulated}

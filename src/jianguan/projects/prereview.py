@@ -56,7 +56,9 @@ class Finding:
 
 
 def _present_documents(project: Project) -> list[Document]:
-    return [d for d in project.documents.prefetch_related("versions") if d.versions.all()]
+    """The documents that count: those with a version, not withdrawn (corrections.withdraw_document)."""
+    documents = project.documents.filter(withdrawn_at__isnull=True).prefetch_related("versions")
+    return [d for d in documents if d.versions.all()]
 
 
 def missing_documents(project: Project, requirements: list[Requirement]) -> list[Requirement]:

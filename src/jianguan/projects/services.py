@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,7 +19,7 @@ from jianguan.core.models import AuditEvent, Jurisdiction
 from jianguan.ledger import services as ledger
 from jianguan.registry.models import Enterprise, Person
 
-from . import permissions
+from . import corrections, dangerous_works, permissions
 from .documents import inspect_upload
 from .models import (
     Document,
@@ -33,6 +34,8 @@ from .models import (
     State,
 )
 from .permissions import Part
+from .prereview import KEY_POSTS, REQUIRED_PARTICIPANTS, missing_documents
+from .requirements import filing_requirements
 
 # The filing's editable fields (Project.FILING_FIELDS) as the model's attribute names.
 EDITABLE_FIELDS = tuple("jurisdiction_id" if f == "jurisdiction" else f for f in Project.FILING_FIELDS)
@@ -90,8 +93,16 @@ def update_project(user: User, project: Project, data: dict[str, Any]) -> Projec
 
 @transaction.atomic
 def add_participant(user: User, project: Project, enterprise: Enterprise, role: str) -> Participant:
+    """Registers a participant: an enterprise of the role's kind holding a valid qualification for it (the
+    pickers' rule, pickers.participant_problems); any other is refused with the reason."""
     if not permissions.can_edit(user, project):
         raise PermissionDenied("当前状态下您不能修改参建单位")
+    if role not in ParticipantRole.values:
+        raise ValidationError({"role": f"未知参建角色：{role}"})
+    existing = Participant.objects.filter(project=project, enterprise=enterprise, role=role).first()
+    if existing is not None:
+        return existing
+    enterprise = corrections.newcomer_enterprise(project, role, enterprise)
     participant, created = Participant.objects.get_or_create(project=project, enterprise=enterprise, role=role)
     if created:
         audit.record(
@@ -104,30 +115,25 @@ def add_participant(user: User, project: Project, enterprise: Enterprise, role: 
     return participant
 
 
-@transaction.atomic
-def remove_participant(user: User, participant: Participant) -> None:
-    project = participant.project
-    if not permissions.can_edit(user, project):
-        raise PermissionDenied("当前状态下您不能修改参建单位")
-    audit.record(user, "update", participant, project=project, changes={"removed": str(participant)})
-    participant.delete()
+def remove_participant(user: User, participant: Participant, reason: str = "") -> None:
+    """Removes a participant: a correction (corrections.py), with a reason after submission."""
+    corrections.remove_participant(user, participant, reason)
 
 
 @transaction.atomic
 def add_key_person(user: User, project: Project, person: Person | int, role: str) -> KeyPerson:
     """Registers a key post. `person` (or its id) must be an employee of the participant answering for the post
-    (KeyPerson.clean); any other id, existing or not, gets the same refusal."""
+    (KeyPerson.clean; any other id, existing or not, gets the same refusal) holding the certificates the post
+    needs, valid today (pickers.key_person_problems)."""
     if not permissions.can_edit(user, project):
         raise PermissionDenied("当前状态下您不能修改关键岗位人员")
     if role not in KeyPostRole.values:
         raise ValidationError({"role": f"未知岗位：{role}"})
     person_id = person.pk if isinstance(person, Person) else person
-    found = KeyPerson.eligible_people(project, role).filter(pk=person_id).first()
-    if found is None:
-        raise ValidationError({"person": KeyPerson.refusal(role)})
-    post = KeyPerson.objects.filter(project=project, person=found, role=role).first()
-    created = post is None
-    if created:
+    post = KeyPerson.objects.filter(project=project, person_id=person_id, role=role).select_related("person").first()
+    if post is None:
+        # An employee of the right participant holding the post's certificates (pickers.key_person_problems).
+        found = corrections.newcomer_person(project, role, person_id)
         post = KeyPerson(project=project, person=found, role=role)
         post.full_clean()
         post.save()
@@ -164,6 +170,8 @@ def upload_document(
         raise PermissionDenied("当前状态下您不能为该项目上传此类文件")
     if kind not in DocumentKind.values:
         raise ValidationError({"kind": f"未知文件类型：{kind}"})
+    if document is None:
+        category = clean_category(project, kind, category)
     sniffed = inspect_upload(file_name, content, photos_only=kind == DocumentKind.PROGRESS_PHOTO)
     if document is None:
         document = Document.objects.create(
@@ -225,7 +233,120 @@ def upload_document(
             "version": number,
         },
     )
+    if number > 1:
+        corrections.note_version(user, version, note)
+    # Warnings for the uploader: the same file already filed as another kind of document.
+    version.duplicates = [group for group in duplicate_files(project) if document.pk in group.document_ids]
     return version
+
+
+# The documents that cover a 危大工程 category: it is chosen from the categories identified for the project.
+CATEGORY_KINDS = {DocumentKind.SPECIAL_PLAN: dangerous_works.MAJOR, DocumentKind.EXPERT_REVIEW: dangerous_works.SUPER}
+
+
+def category_choices(project: Project, kind: str) -> list[str]:
+    """The 危大工程 categories a document of `kind` may cover in this project: for a special plan every category
+    identified from its scale parameters, for an expert review those of the larger scale (超过一定规模); none
+    for the other kinds."""
+    level = CATEGORY_KINDS.get(kind)
+    if level is None:
+        return []
+    matches = dangerous_works.match(project.parameters or {})
+    return list(dict.fromkeys(m.category for m in matches if level == dangerous_works.MAJOR or m.level == level))
+
+
+def clean_category(project: Project, kind: str, category: str) -> str:
+    """The category as filed: one of category_choices (refused otherwise, with the choices named); blank for
+    documents that cover no category."""
+    category = (category or "").strip()
+    choices = category_choices(project, kind)
+    if kind not in CATEGORY_KINDS:
+        return ""
+    label = DocumentKind(kind).label
+    if not choices:
+        need = "超过一定规模的危大工程" if kind == DocumentKind.EXPERT_REVIEW else "危大工程"
+        message = f"按本项目的规模参数未识别出{need}，无须上传{label}；如参数有误，请先修改项目信息"
+        raise ValidationError({"category": message})
+    if category not in choices:
+        raise ValidationError({"category": f"请从本项目识别出的危大工程类别中选择：{'、'.join(choices)}"})
+    return category
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """One file (by SHA-256) filed as more than one kind of document: likely a mistake (the contract uploaded
+    again as the planning permit)."""
+
+    sha256: str
+    documents: tuple[Document, ...]
+
+    @property
+    def document_ids(self) -> set[int]:
+        return {d.pk for d in self.documents}
+
+    @property
+    def message(self) -> str:
+        kinds = "”“".join(dict.fromkeys(d.get_kind_display() for d in self.documents))
+        return f"同一文件（SHA-256 {self.sha256[:12]}…）同时作为“{kinds}”上传，请核对是否传错"
+
+
+def duplicate_files(project: Project) -> list[Duplicate]:
+    """The files the project holds as different kinds of document: the current version of each document not
+    withdrawn, grouped by content hash (one query). For the uploader at upload and for the reviewer's pages."""
+    latest: dict[int, DocumentVersion] = {}
+    versions = DocumentVersion.objects.filter(document__project=project, document__withdrawn_at__isnull=True)
+    for version in versions.select_related("document").order_by("document_id", "number"):
+        latest[version.document_id] = version
+    by_hash: dict[str, list[Document]] = {}
+    for version in latest.values():
+        by_hash.setdefault(version.sha256, []).append(version.document)
+    return [
+        Duplicate(sha, tuple(sorted(docs, key=lambda d: d.pk)))
+        for sha, docs in sorted(by_hash.items())
+        if len({d.kind for d in docs}) > 1
+    ]
+
+
+@dataclass(frozen=True)
+class Gaps:
+    """What a filing still lacks before it is submitted: the checklist's items, the participants and key posts
+    the pre-review requires (prereview.py's lists)."""
+
+    documents: tuple[str, ...]
+    participants: tuple[str, ...]
+    key_posts: tuple[str, ...]
+
+    @property
+    def total(self) -> int:
+        return len(self.documents) + len(self.participants) + len(self.key_posts)
+
+    @property
+    def text(self) -> str:
+        parts = [
+            f"{what} {len(items)} {unit}"
+            for what, items, unit in (
+                ("申报材料", self.documents, "项"),
+                ("参建单位", self.participants, "家"),
+                ("关键岗位", self.key_posts, "个"),
+            )
+            if items
+        ]
+        return "、".join(parts)
+
+    @property
+    def question(self) -> str:
+        return f"还缺少 {self.total} 项（{self.text}），提交后自动预审将要求补正。仍要提交吗？"
+
+
+def submission_gaps(project: Project) -> Gaps:
+    requirements = filing_requirements(project.project_type, project.parameters or {})
+    roles = set(project.participants.values_list("role", flat=True))
+    posts = set(project.key_people.values_list("role", flat=True))
+    return Gaps(
+        tuple(r.label for r in missing_documents(project, requirements)),
+        tuple(ParticipantRole(r).label for r in REQUIRED_PARTICIPANTS if r not in roles),
+        tuple(KeyPostRole(r).label for r in KEY_POSTS if r not in posts),
+    )
 
 
 def _keepers(project: Project, kind: str) -> str:

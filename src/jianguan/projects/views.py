@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_POST
 
@@ -23,18 +25,18 @@ from jianguan.sites.devices import services as site_devices
 from jianguan.sites.readings import trends as site_trends
 from jianguan.sites.workforce import roster as site_roster
 
-from . import dangerous_works, lifecycle, permissions, services
+from . import changes, corrections, dangerous_works, lifecycle, permissions, services, todo
 from .documents import UploadRejected
 from .forms import (
     DocumentForm,
     KeyPersonForm,
     ParticipantForm,
+    PickerSearchForm,
     ProgressReportForm,
     ProjectForm,
     TransitionForm,
 )
-from .models import DocumentVersion, Project, ProjectType, State
-from .prereview import missing_documents
+from .models import Document, DocumentVersion, Project, ProjectType, State
 from .requirements import filing_requirements
 
 
@@ -61,6 +63,21 @@ def _page(request, qs, per_page=20):
     return Paginator(qs, per_page).get_page(request.GET.get("page"))
 
 
+def home(request):
+    """The landing page: an enterprise user's to-do list, everyone else's project list (anonymous: the login)."""
+    if getattr(request.user, "role", None) == "enterprise_user" and request.user.enterprise_id:
+        return redirect("projects:todo")
+    return redirect("projects:list")
+
+
+@login_required
+def todo_list(request):
+    """待办: what waits for the enterprise's move (projects/todo.py)."""
+    if not permissions.can_create_project(request.user):
+        raise PermissionDenied("待办页面供企业用户使用")
+    return render(request, "projects/todo.html", {"sections": todo.sections_for(request.user)})
+
+
 @login_required
 def project_list(request):
     filters = _filters(request)
@@ -84,19 +101,27 @@ def project_list(request):
 @login_required
 def project_detail(request, pk: int):
     project = _project_or_404(request.user, pk)
+    return render(request, "projects/detail.html", detail_context(request, project))
+
+
+def detail_context(request, project: Project) -> dict:
+    """The project page: its sections (概况, 材料, 人员, 设备, 记录), each only with the part it needs."""
     user = request.user
     parts = services.page_parts(user, project)
     P = permissions.Part
+    stage = permissions.correction_stage(project)
     context = {
         "project": project,
         "parts": parts,
         "withheld": [P(p).label for p, shown in parts.items() if not shown],
-        "matches": dangerous_works.match(project.parameters or {}),
-        "available": lifecycle.available(user, project),
+        "dangerous": dangerous_works.highest_per_category(dangerous_works.match(project.parameters or {})),
         "can_edit": permissions.can_edit(user, project),
         "can_upload": permissions.can_upload(user, project),
+        "may_correct": permissions.may_correct(user, project),
+        "may_request_change": permissions.may_request_change(user, project),
+        "stage": stage,
         "works_state": project.state in permissions.WORKS_STATES,
-        "parameter_specs": {s.key: s for s in dangerous_works.PARAMETERS},
+        **actions_context(user, project),
     }
     if parts[P.PROJECT_DOCUMENTS] or parts[P.PROJECT_RECORDS]:
         evidence = ledger.entries_in_scope(f"project:{project.pk}")
@@ -107,26 +132,21 @@ def project_detail(request, pk: int):
             int(rid): e for (rtype, rid), e in evidence.items() if rtype == "projects.transition"
         }
     if parts[P.PROJECT_DOCUMENTS]:
-        reqs = filing_requirements(project.project_type, project.parameters or {})
-        missing = {id(r) for r in missing_documents(project, reqs)}
-        context.update(
-            requirements=[(r, id(r) not in missing) for r in reqs],
-            documents=project.documents.prefetch_related("versions__uploaded_by"),
-            can_download=permissions.can_download(user, project),
-            document_form=DocumentForm(kinds=permissions.uploadable_kinds(user, project)),
-        )
+        context.update(materials_context(user, project))
     if parts[P.PROJECT_PARTICIPANTS]:
         context.update(
             participants=project.participants.select_related("enterprise"),
             key_people=project.key_people.select_related("person__employer").prefetch_related("person__certificates"),
-            participant_form=ParticipantForm(),
-            key_person_form=KeyPersonForm(project=project),
+            participant_search=PickerSearchForm(kind="participant", auto_id="participant-search-%s"),
+            key_person_search=PickerSearchForm(kind="key_person", auto_id="key-person-search-%s"),
         )
     if parts[P.PROJECT_RECORDS]:
         context.update(
             prereview=project.prereviews.first(),
             transitions=project.transitions.select_related("actor"),
             timeline=services.timeline(project)[:100],
+            corrections=corrections.history(project)[:50],
+            change_panel=changes.panel(user, project),
         )
     if parts[P.PROJECT_PROGRESS]:
         context.update(reports=project.progress_reports.prefetch_related("photos"), report_form=ProgressReportForm())
@@ -142,7 +162,57 @@ def project_detail(request, pk: int):
         )
     if parts[P.SITE_WORKFORCE]:
         context["gate_summary"] = site_roster.gate_summary_for(project, _day(request.GET.get("attendance_day", "")))
-    return render(request, "projects/detail.html", context)
+    panel = context.get("alarm_panel") or {}
+    context["show_devices"] = bool(
+        context.get("devices") or panel.get("open") or panel.get("closed") or context.get("can_manage_devices")
+        or context.get("gate_summary")
+    )  # fmt: skip
+    return context
+
+
+def actions_context(user, project: Project) -> dict:
+    """The lifecycle steps the user may take, and what a submission would still lack (asked before it goes)."""
+    available = lifecycle.available(user, project)
+    gaps = services.submission_gaps(project) if any(name == "submit" for name, _ in available) else None
+    return {"available": available, "gaps": gaps}
+
+
+def materials_context(user, project: Project) -> dict:
+    """The checklist (one row per required item, with the documents that satisfy it and, where the user may
+    add the kind, its own upload form), the documents, the warnings."""
+    documents = list(project.documents.prefetch_related("versions__uploaded_by").select_related("withdrawn_by"))
+    active = [d for d in documents if d.withdrawn_at is None]
+    rows = []
+    for req in filing_requirements(project.project_type, project.parameters or {}):
+        found = [
+            d
+            for d in active
+            if d.kind == req.kind and (not req.category or d.category == req.category) and d.versions.all()
+        ]
+        rows.append(ChecklistRow(req, found, permissions.can_upload(user, project, req.kind)))
+    categories = services.category_choices(project, "special_plan")
+    return {
+        "checklist": rows,
+        "missing_count": sum(1 for row in rows if not row.found),
+        "documents": active,
+        "withdrawn_documents": [d for d in documents if d.withdrawn_at is not None],
+        "duplicates": services.duplicate_files(project),
+        "can_download": permissions.can_download(user, project),
+        "document_form": DocumentForm(
+            kinds=permissions.uploadable_kinds(user, project), categories=categories, auto_id="upload-%s"
+        ),
+        "special_kinds": sorted(services.CATEGORY_KINDS),
+    }
+
+
+class ChecklistRow:
+    """One item of the 申报材料清单 on the page."""
+
+    def __init__(self, requirement, found: list[Document], can_upload: bool):
+        self.requirement, self.found, self.can_upload = requirement, found, can_upload
+        category = requirement.category
+        index = dangerous_works.CATEGORIES.index(category) if category in dangerous_works.CATEGORIES else ""
+        self.key = f"req-{requirement.kind}{'-' if category else ''}{index}"
 
 
 @login_required
@@ -156,9 +226,39 @@ def project_create(request):
         except ValidationError as exc:
             _attach_errors(form, exc)
         else:
+            _conversion_note(request, form)
             messages.success(request, f"项目已创建（{project.code}），请登记参建单位、关键岗位人员并上传材料。")
             return redirect("projects:detail", pk=project.pk)
-    return render(request, "projects/form.html", {"form": form, "title": "申报新项目"})
+    return render(request, "projects/form.html", _form_context(form, "申报新项目"))
+
+
+def _form_context(form: ProjectForm, title: str, project: Project | None = None) -> dict:
+    """The filing form with what its map needs: the districts' boundaries, the centre, the base-map tiles."""
+    jurisdictions = list(Jurisdiction.objects.exclude(parent=None).exclude(boundary=None))
+    center = settings.JIANGUAN["MAP_CENTER"]
+    return {
+        "form": form,
+        "title": title,
+        "project": project,
+        "map": {
+            "center": [project.lat, project.lon] if project else list(center),
+            "tiles": settings.MAP_TILE_URL,
+            "attribution": settings.MAP_TILE_ATTRIBUTION,
+            "districts": [
+                {"name": j.name, "id": j.pk, "approximate": j.boundary_approximate, "boundary": j.boundary}
+                for j in jurisdictions
+            ],
+            "convert_url": "/api/geo/to-wgs84",
+            "approximate": any(j.boundary_approximate for j in jurisdictions),
+        },
+    }
+
+
+def _conversion_note(request, form: ProjectForm) -> None:
+    if form.conversion is not None:
+        messages.info(
+            request, f"{form.conversion.note}：纬度 {form.conversion.lat:.6f}，经度 {form.conversion.lon:.6f}。"
+        )
 
 
 @login_required
@@ -173,9 +273,10 @@ def project_edit(request, pk: int):
         except ValidationError as exc:
             _attach_errors(form, exc)
         else:
+            _conversion_note(request, form)
             messages.success(request, "项目信息已保存。")
             return redirect("projects:detail", pk=pk)
-    return render(request, "projects/form.html", {"form": form, "title": f"修改：{project.name}", "project": project})
+    return render(request, "projects/form.html", _form_context(form, f"修改：{project.name}", project))
 
 
 def _attach_errors(form, exc: ValidationError) -> None:
@@ -184,17 +285,26 @@ def _attach_errors(form, exc: ValidationError) -> None:
         form.add_error(name if name in form.fields else None, errors)
 
 
+def _back(project_or_pk, section: str = ""):
+    pk = getattr(project_or_pk, "pk", project_or_pk)
+    return redirect(reverse("projects:detail", args=[pk]) + (f"#{section}" if section else ""))
+
+
 @login_required
 @require_POST
 def participant_add(request, pk: int):
     project = _project_or_404(request.user, pk)
     form = ParticipantForm(request.POST)
     if form.is_valid():
-        services.add_participant(request.user, project, form.cleaned_data["enterprise"], form.cleaned_data["role"])
-        messages.success(request, "参建单位已登记。")
+        try:
+            services.add_participant(request.user, project, form.cleaned_data["enterprise"], form.cleaned_data["role"])
+        except ValidationError as exc:
+            messages.error(request, "登记失败：" + "；".join(exc.messages))
+        else:
+            messages.success(request, "参建单位已登记。")
     else:
         messages.error(request, "参建单位登记失败：请选择角色和企业。")
-    return redirect("projects:detail", pk=pk)
+    return _back(pk, "people")
 
 
 @login_required
@@ -211,34 +321,70 @@ def key_person_add(request, pk: int):
             messages.success(request, "关键岗位人员已登记。")
     else:
         messages.error(request, "登记失败：请选择岗位和本项目参建单位的人员。")
-    return redirect("projects:detail", pk=pk)
+    return _back(pk, "people")
 
 
 @login_required
 @require_POST
 def document_upload(request, pk: int):
+    """Uploads a document: from the general form, or from a checklist row (with htmx the row answers in place,
+    with the checklist's count, the document list and the submit button's question refreshed)."""
     project = _project_or_404(request.user, pk)
     form = DocumentForm(request.POST, request.FILES)
+    row_key = request.POST.get("row", "")[:80]
+    error, version = "", None
     if not form.is_valid():
-        messages.error(request, "上传失败：" + "；".join(e for errs in form.errors.values() for e in errs))
-        return redirect("projects:detail", pk=pk)
-    upload = form.cleaned_data["file"]
-    try:
-        version = services.upload_document(
-            request.user,
-            project,
-            kind=form.cleaned_data["kind"],
-            category=form.cleaned_data["category"].strip(),
-            title=form.cleaned_data["title"],
-            valid_until=form.cleaned_data["valid_until"],
-            file_name=upload.name,
-            content=upload,
-        )
-    except UploadRejected as exc:
-        messages.error(request, f"上传失败：{exc.message}")
+        error = "上传失败：" + "；".join(e for errs in form.errors.values() for e in errs)
+    else:
+        upload = form.cleaned_data["file"]
+        try:
+            version = services.upload_document(
+                request.user,
+                project,
+                kind=form.cleaned_data["kind"],
+                category=form.cleaned_data["category"],
+                title=form.cleaned_data["title"],
+                valid_until=form.cleaned_data["valid_until"],
+                file_name=upload.name,
+                content=upload,
+            )
+        except UploadRejected as exc:
+            error = f"上传失败：{exc.message}"
+        except ValidationError as exc:
+            error = "上传失败：" + "；".join(exc.messages)
+    warnings = [group.message for group in version.duplicates] if version else []
+    if request.htmx and row_key:
+        return _checklist_answer(request, project, row_key, error, version, warnings)
+    if error:
+        messages.error(request, error)
     else:
         messages.success(request, f"已上传：{version.document}（SHA-256 {version.sha256[:12]}…）")
-    return redirect("projects:detail", pk=pk)
+        for warning in warnings:
+            messages.warning(request, warning)
+    return _back(pk, "materials")
+
+
+def _checklist_answer(request, project: Project, row_key: str, error: str, version, warnings: list[str]):
+    """The checklist row uploaded from, re-rendered, with out-of-band updates of what the upload changed."""
+    project.refresh_from_db()
+    user = request.user
+    context = {
+        "project": project,
+        **materials_context(user, project),
+        **actions_context(user, project),
+        "may_correct": permissions.may_correct(user, project),
+        "may_request_change": permissions.may_request_change(user, project),
+        "stage": permissions.correction_stage(project),
+    }
+    evidence = ledger.entries_in_scope(f"project:{project.pk}")
+    context["evidence_versions"] = {
+        int(rid): e for (rtype, rid), e in evidence.items() if rtype == "projects.documentversion"
+    }
+    row = next((r for r in context["checklist"] if r.key == row_key), None)
+    if row is None:
+        raise Http404("没有该清单项")
+    context.update(row=row, row_error=error, row_version=version, row_warnings=warnings, oob=True)
+    return render(request, "projects/_checklist_answer.html", context, status=422 if error else 200)
 
 
 @login_required
@@ -246,6 +392,11 @@ def document_upload(request, pk: int):
 def transition(request, pk: int):
     project = _project_or_404(request.user, pk)
     form = TransitionForm(request.POST)
+    if form.is_valid() and form.cleaned_data["name"] == "submit" and request.POST.get("confirmed") != "1":
+        # Submitting with items missing is asked first (confirm.js asks in the browser; without it, this page).
+        gaps = services.submission_gaps(project)
+        if gaps.total and lifecycle.actor_kinds(request.user, project) & {"applicant"}:
+            return render(request, "projects/confirm_submit.html", {"project": project, "gaps": gaps})
     if form.is_valid():
         try:
             project = lifecycle.perform(project, form.cleaned_data["name"], request.user, form.cleaned_data["reason"])
@@ -253,7 +404,7 @@ def transition(request, pk: int):
             messages.error(request, exc.message)
         else:
             messages.success(request, f"操作成功，项目当前状态：{project.get_state_display()}")
-    return redirect("projects:detail", pk=pk)
+    return _back(pk, "overview")
 
 
 @login_required

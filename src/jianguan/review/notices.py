@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from jianguan.accounts.models import User
 from jianguan.notify.services import notify
+from jianguan.projects import notices as project_notices
 from jianguan.projects.models import Project
 
 
@@ -26,15 +27,11 @@ def workspace_url(project: Project) -> str:
 
 
 def comment_raised(comment) -> None:
+    """The enterprise hears of a reviewer's comment (in-app and by email, as every decision on its filing)."""
     project, document = comment.project, comment.document
-    about = f"“{document}”" if document else "申报材料"
-    notify(
-        enterprise_users(project),
-        topic="review.comment",
-        title=f"{project.name}：{about}收到审查意见",
-        body=comment.body,
-        url=project_url(project),
-        project=project,
+    about = str(document) if document else "申报材料"
+    project_notices.review_comment(
+        project, subject=about, comment=comment.body, url=project_url(project), also=enterprise_users(project)
     )
 
 
@@ -79,15 +76,8 @@ def awaiting_approval(project: Project, signoff, approvers) -> None:
 
 
 def permit_issued(permit) -> None:
-    project = permit.project
-    notify(
-        enterprise_users(project),
-        topic="permit.issued",
-        title=f"{project.name}：施工许可证已核发（{permit.number}）",
-        body=f"发证机关：{permit.issuer}。证书可在项目页面下载打印，扫描证书二维码可核验。",
-        url=project_url(project),
-        project=project,
-    )
+    """The enterprise hears of its permit: the number and where to get the certificate."""
+    project_notices.permit_issued(permit.project, also=enterprise_users(permit.project))
 
 
 def start_reported(report, regulators) -> None:

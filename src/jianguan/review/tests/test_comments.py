@@ -27,7 +27,7 @@ def test_a_needs_fix_verdict_opens_a_comment_the_enterprise_hears_of(filing):
     services.set_verdict(filing.reviewer, contract, Verdict.NEEDS_FIX, "合同缺少签章页")
     comment = ReviewComment.objects.get()
     assert (comment.document, comment.version.number, comment.status) == (contract, 1, "open")
-    told = Notification.objects.filter(topic="review.comment")
+    told = Notification.objects.filter(topic="filing.comment")
     assert {n.recipient for n in told} >= {filing.applicant, filing.contractor}
     assert all("施工合同" in n.title for n in told)
     assert AuditEvent.objects.filter(project=filing.project, object_type="review.reviewcomment").exists()

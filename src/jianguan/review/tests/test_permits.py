@@ -103,7 +103,7 @@ def test_issuing_records_who_and_when_in_the_audit_and_the_evidence_log(filing):
     entry = permits.ledger_entry(permit)
     assert entry.record_type == "review.permit" and permit.number in entry.leaf_data
     assert filing.reviewer.username not in entry.leaf_data  # the public entry names no official's account
-    assert Notification.objects.filter(recipient=filing.applicant, topic="permit.issued").exists()
+    assert Notification.objects.filter(recipient=filing.applicant, topic="filing.permitted").exists()
     assert permit.facts["contractor"] and permit.facts["project_manager"] == "李经理"
 
 

@@ -39,7 +39,15 @@ from django.utils import timezone
 
 from jianguan.accounts.models import ApiToken
 from jianguan.ledger.models import LedgerCheckpoint
-from jianguan.projects.models import Document, DocumentVersion, KeyPerson, Participant, ProgressReport, Project
+from jianguan.projects.models import (
+    Document,
+    DocumentVersion,
+    KeyPerson,
+    Participant,
+    ProgressReport,
+    Project,
+    ProjectChangeRequest,
+)
 from jianguan.review.models import (
     ChecklistMark,
     CommentReply,
@@ -129,6 +137,8 @@ REGULATE         ok      ok/404  404/ok  403/404 403/404 403/404 403/404 403/404
 # Documents and reports of the works: the contract is kept by the applicant and the general contractor.
 KEEP_CONTRACT    403     403/404 404/403 403/404 403/404 403/404 403/404 ok/404  ok/404  403/404 404     anon
 REPLACE_CONTRACT 403     403/404 404/403 403/404 404     404     404     ok/404  ok/404  403/404 404     anon
+# A filed document addressed by its own id, corrected (a new version, withdrawn) by the applicant alone.
+CORRECT_DOCUMENT 403     403/404 404/403 403/404 404     404     404     ok/404  403/404 403/404 404     anon
 REPORT_PROGRESS  403     403/404 404/403 403/404 403/404 403/404 403/404 ok/404  ok/404  ok/404  404     anon
 # The site: devices and the register (the district bureau and the general contractor), commands (regulators),
 # alarms (acknowledged by the site too, resolved by regulators).
@@ -348,7 +358,29 @@ ROUTES: list[Route] = [
         body=lambda s: {"enterprise_id": s.extra_enterprise, "role": "designer"},
         effect=count(Participant, project="filing")),
     api("DELETE", "/api/projects/{project_id}/participants/{participant_id}", "EDIT_FILING", project_id="filing",
-        participant_id="removable", ok=204, effect=count(Participant, project="filing")),
+        participant_id="removable", ok=204, body={"reason": "勘察单位登记有误"},
+        effect=count(Participant, project="filing")),
+    api("POST", "/api/projects/{project_id}/participants/{participant_id}/replace", "EDIT_FILING",
+        project_id="filing", participant_id="removable", body=lambda s: {"enterprise_id": s.other_surveyor,
+        "reason": "勘察单位登记有误"}, effect=value(Participant, "removable", "enterprise")),
+    api("DELETE", "/api/projects/{project_id}/key-people/{post_id}", "EDIT_FILING", project_id="filing",
+        post_id="post", ok=204, body={"reason": "项目经理登记有误"}, effect=count(KeyPerson, project="filing")),
+    api("POST", "/api/projects/{project_id}/key-people/{post_id}/replace", "EDIT_FILING", project_id="filing",
+        post_id="post", body=lambda s: {"person_id": s.candidate, "reason": "项目经理更换"},
+        effect=value(KeyPerson, "post", "person")),
+    api("GET", "/api/projects/{project_id}/corrections", "READ_RECORDS", project_id="site"),
+    api("POST", "/api/documents/{document_id}/withdraw", "CORRECT_DOCUMENT", document_id="filed_document",
+        body={"reason": "文件类型选错"}, effect=value(Document, "filed_document", "withdrawn_at")),
+    api("POST", "/api/projects/{project_id}/changes", "EDIT_FILING", project_id="site", ok=201,
+        body=lambda s: {"action": "withdraw_document", "target_id": s.contract, "reason": "合同文本有误"},
+        effect=count(ProjectChangeRequest, project="site")),
+    api("GET", "/api/project-changes", "LIST_CHANGES", marker="change_summary"),
+    api("GET", "/api/project-changes/{change_id}", "READ_CHANGE", change_id="project_change"),
+    api("POST", "/api/project-changes/{change_id}/approve", "DECIDE_CHANGE", change_id="project_change",
+        body={"comment": "同意"}, effect=value(ProjectChangeRequest, "project_change", "state")),
+    api("POST", "/api/project-changes/{change_id}/reject", "DECIDE_CHANGE", change_id="project_change",
+        body={"comment": "理由不足"}, effect=value(ProjectChangeRequest, "project_change", "state")),
+    api("POST", "/api/geo/to-wgs84", "EVERYONE", body={"text": "118.356,35.104", "system": "gcj02"}),
     api("GET", "/api/projects/{project_id}/key-people", "READ_PEOPLE", project_id="site"),
     api("POST", "/api/projects/{project_id}/key-people", "EDIT_FILING", project_id="filing", ok=201,
         body=lambda s: {"person_id": s.candidate, "role": "project_manager"},
@@ -389,6 +421,32 @@ ROUTES: list[Route] = [
          effect=count(Participant, project="filing")),
     page("POST", "/projects/<int:pk>/key-people/", "EDIT_FILING", pk="filing", ok=302,
          body=lambda s: {"person": s.candidate, "role": "project_manager"}, effect=count(KeyPerson, project="filing")),
+    page("GET", "/projects/todo/", "FILE_PROJECT"),
+    page("GET", "/projects/<int:pk>/pick/participant/", "EDIT_FILING", pk="filing", query={"role": fixed("designer")}),
+    page("GET", "/projects/<int:pk>/pick/key-person/", "EDIT_FILING", pk="filing"),
+    page("POST", "/projects/<int:pk>/participants/<int:participant_id>/remove/", "EDIT_FILING", pk="filing",
+         participant_id="removable", ok=302, body={"reason": "勘察单位登记有误"},
+         effect=count(Participant, project="filing")),
+    page("POST", "/projects/<int:pk>/participants/<int:participant_id>/replace/", "EDIT_FILING", pk="filing",
+         participant_id="removable", ok=302, body=lambda s: {"choice": s.other_surveyor, "reason": "登记有误"},
+         effect=value(Participant, "removable", "enterprise")),
+    page("POST", "/projects/<int:pk>/key-people/<int:post_id>/remove/", "EDIT_FILING", pk="filing", post_id="post",
+         ok=302, body={"reason": "项目经理登记有误"}, effect=count(KeyPerson, project="filing")),
+    page("POST", "/projects/<int:pk>/key-people/<int:post_id>/replace/", "EDIT_FILING", pk="filing", post_id="post",
+         ok=302, body=lambda s: {"choice": s.candidate, "reason": "项目经理更换"},
+         effect=value(KeyPerson, "post", "person")),
+    page("POST", "/projects/documents/<int:doc>/withdraw/", "CORRECT_DOCUMENT", doc="filed_document", ok=302,
+         body={"reason": "文件类型选错"}, effect=value(Document, "filed_document", "withdrawn_at")),
+    page("POST", "/projects/documents/<int:doc>/versions/", "CORRECT_DOCUMENT", doc="filed_document", ok=302,
+         body=lambda s: {"note": "补充签章页", "file": upload()},
+         effect=count(DocumentVersion, document="filed_document")),
+    page("POST", "/projects/<int:pk>/changes/", "EDIT_FILING", pk="site", ok=302,
+         body=lambda s: {"action": "withdraw_document", "target_id": s.contract, "reason": "合同文本有误"},
+         effect=count(ProjectChangeRequest, project="site")),
+    page("GET", "/projects/changes/", "LIST_CHANGES", marker="change_summary"),
+    page("POST", "/projects/changes/<int:pk>/<str:action>/", "DECIDE_CHANGE", pk="project_change",
+         action=fixed("approve"), ok=302, body={"comment": "同意"},
+         effect=value(ProjectChangeRequest, "project_change", "state")),
     page("POST", "/projects/<int:pk>/documents/", "KEEP_CONTRACT", pk="site", ok=302,
          body=lambda s: {"kind": "contract", "title": "补充协议", "file": upload()},
          effect=count(Document, project="site")),

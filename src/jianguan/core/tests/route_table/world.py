@@ -19,8 +19,9 @@ from django.utils import timezone
 from jianguan.accounts.models import ApiToken, DataSharingRule, Department, User
 from jianguan.ledger import services as ledger
 from jianguan.ledger.models import LedgerEntry
+from jianguan.projects import changes as project_changes
 from jianguan.projects import services as project_services
-from jianguan.projects.models import Document, Participant, PreReview, Project, State
+from jianguan.projects.models import Document, KeyPerson, Participant, PreReview, Project, State
 from jianguan.registry.models import Enterprise
 from jianguan.sites.alarms.rules import invalidate_rules
 from jianguan.sites.devices import services as device_services
@@ -133,6 +134,18 @@ def _side(tag: str, number: int, jurisdiction, applicant, gc, sup, staff: dict[s
         gc_user, site, report_date=timezone.localdate(), percent_complete=40, summary="主体结构施工", photos=[]
     )
     entry = LedgerEntry.objects.get(record_type="projects.documentversion", record_id=str(version.pk))
+    # The filing's own registrations to correct: a project manager, a document; and the permitted project's
+    # pending 变更 (the applicant asks to remove its surveyor).
+    manager = f.make_person(gc, f"{tag}原项目经理", ("constructor", "safety_b"))
+    post = KeyPerson.objects.create(project=filing, person=manager, role="project_manager")
+    filed = project_services.upload_document(
+        applicant_user, filing, kind="drawing_review_cert", title=f"{tag}审查合格书", file_name="c.pdf",
+        content=pdf(tag),
+    )  # fmt: skip
+    project_change = project_changes.request(
+        applicant_user, site, "remove_participant", target_id=site.participants.get(role="surveyor").pk,
+        reason="勘察合同已履行完毕",
+    )  # fmt: skip
     override = LimitRule.objects.create(
         name=f"{jurisdiction.name}PM2.5", parameter="a34004", unit="µg/m³", jurisdiction=jurisdiction,
         device_kind="dust_noise", warning=70, source=f"{jurisdiction.name}扬尘治理文件",
@@ -147,6 +160,11 @@ def _side(tag: str, number: int, jurisdiction, applicant, gc, sup, staff: dict[s
         gc=gc.pk,
         removable=filing.participants.get(role="surveyor").pk,
         candidate=f.make_person(gc, f"{tag}候任经理", ("constructor", "safety_b")).pk,
+        post=post.pk,
+        filed_document=filed.document_id,
+        project_change=project_change.pk,
+        change_summary=project_change.summary,
+        other_surveyor=f.EnterpriseFactory(name=f"{tag}新勘察院有限公司", kind=Enterprise.Kind.SURVEY).pk,
         worker_candidate=f.make_person(gc, f"{tag}钢筋工").pk,
         contract=version.document_id,
         entry=entry.index,
