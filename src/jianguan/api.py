@@ -102,6 +102,9 @@ class NotAJsonObject(ValueError):
     pass
 
 
+NUL_REFUSED = "请求中含有空字符（\\0），无法处理"
+
+
 class StrictParser(Parser):
     """A JSON body is an object, in strict JSON. Ninja would read `null`, `[]`, `1` or `"x"` as an object with
     no fields (a PATCH that changes nothing answers 200), and Python's json reads NaN and Infinity, which JSON
@@ -111,6 +114,8 @@ class StrictParser(Parser):
     no files at all."""
 
     def parse_body(self, request):
+        if b"\\u0000" in request.body:  # a NUL in a string: no database column can hold it
+            raise NotAJsonObject(NUL_REFUSED)
         data = json.loads(request.body, parse_constant=self._refuse)
         if not isinstance(data, dict):
             raise NotAJsonObject("请求体须为 JSON 对象（{…}）")
@@ -121,6 +126,8 @@ class StrictParser(Parser):
         raise ValueError(f"JSON 中没有 {constant}")
 
     def parse_querydict(self, data, list_fields, request):
+        if any("\x00" in key or any("\x00" in str(v) for v in data.getlist(key)) for key in data):
+            raise ValidationError({"__all__": NUL_REFUSED})
         if data is request.FILES:
             as_text = [name for name in list_fields if name not in data and name in request.POST]
             if as_text:
